@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from accounts import api as accounts_api
+from accounts import views as accounts_views
+from marketplace import api as marketplace_api
+
+api_v1 = [
+    path("me/", accounts_api.MeApi.as_view(), name="me"),
+    path("auth/token/", accounts_api.TokenApi.as_view(), name="auth_token"),
+    path("projects/", marketplace_api.ProjectListApi.as_view(), name="project_list"),
+]
+
+urlpatterns = [
+    path("", accounts_views.landing, name="landing"),
+    path("home/", accounts_views.home, name="home"),
+    path("staff/", accounts_views.staff_console, name="staff_console"),
+    path("requester/", include("marketplace.urls")),
+    path("work/", include("workers.urls")),
+    path("accounts/", include("allauth.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include((api_v1, "api"), namespace="api")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api_schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="api_schema"), name="api_docs"),
+]

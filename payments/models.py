@@ -1,0 +1,1 @@
+"""Ledger, funding and payouts arrive with the payments issue (#7)."""

@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Run the whole test suite on PostgreSQL and Redis: installs what is missing (virtualenv,
+# packages, Debian's chromium and redis-server), starts the services if they are down, then runs
+# ruff, the migrations check and pytest. Extra arguments go to pytest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/_venv.sh
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+apt_install() {
+  echo "== installing Debian packages: $*"
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null \
+    || { as_root apt-get update -q >/dev/null && as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q "$@" >/dev/null; }
+}
+
+command -v chromium >/dev/null 2>&1 || apt_install chromium
+command -v redis-server >/dev/null 2>&1 || apt_install redis-server
+command -v pg_ctlcluster >/dev/null 2>&1 || apt_install postgresql
+
+if ! pg_isready -q -h 127.0.0.1 -p 5432; then
+  echo "== starting PostgreSQL"
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -1)" main start
+  for _ in $(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done
+fi
+if ! redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then
+  echo "== starting Redis"
+  redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no
+  for _ in $(seq 30); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && break; sleep 0.2; done
+fi
+
+ensure_venv requirements.txt requirements-dev.txt
+export DJANGO_SETTINGS_MODULE=config.settings.test
+
+echo "== ruff"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+echo "== migrations are up to date"
+.venv/bin/python manage.py makemigrations --check --dry-run
+echo "== pytest"
+.venv/bin/python -m pytest "$@"
