@@ -92,6 +92,7 @@ def test_production_refuses_to_start_without_a_secret_key():
 def test_production_makes_email_verification_mandatory():
     result = run_manage(
         "shell",
+        "--no-imports",
         "-c",
         "from django.conf import settings; print(settings.ACCOUNT_EMAIL_VERIFICATION)",
         **production_env(),
