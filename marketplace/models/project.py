@@ -1,4 +1,4 @@
-"""Projects (labeling jobs) and their tasks (data items, some of them gold)."""
+"""Projects (labeling jobs), their tasks (data items, some of them gold) and progress counters."""
 
 from django.conf import settings
 from django.db import models
@@ -27,7 +27,9 @@ class ProjectStatus(models.TextChoices):
 
 
 class Project(models.Model):
-    account = models.ForeignKey(RequesterAccount, on_delete=models.PROTECT, related_name="projects")
+    account = models.ForeignKey(
+        RequesterAccount, on_delete=models.PROTECT, related_name="projects"
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -36,10 +38,18 @@ class Project(models.Model):
     instructions = models.TextField(blank=True, help_text="Markdown, shown to workers.")
     template_type = models.CharField(max_length=32, choices=TemplateType.choices)
     # The label schema: labels with descriptions and shortcuts, and type-specific options.
+    # Validated by marketplace.task_types; never edited once the project has answers.
     label_config = models.JSONField(default=dict, blank=True)
     reward_cents = models.PositiveIntegerField(help_text="Paid per approved assignment.")
-    overlap_min = models.PositiveSmallIntegerField(default=3)
-    overlap_max = models.PositiveSmallIntegerField(default=3)
+    overlap_min = models.PositiveSmallIntegerField(
+        default=3, help_text="Answers every task gets before it may stop early."
+    )
+    overlap_max = models.PositiveSmallIntegerField(
+        default=3, help_text="Answers a task gets at most."
+    )
+    confidence_target = models.FloatField(
+        default=0.95, help_text="Between the two overlaps, a task stops at this confidence."
+    )
     time_limit_seconds = models.PositiveIntegerField(default=600)
     auto_approve_seconds = models.PositiveIntegerField(default=3 * 24 * 3600)
     gold_ratio = models.FloatField(default=0.1, help_text="Share of served tasks that are gold.")
@@ -47,7 +57,7 @@ class Project(models.Model):
     status = models.CharField(
         max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
     )
-    # Counters kept by the services so dashboards never count over the task table.
+    # Written only by imports (rare), so dashboards read them without counting the task table.
     tasks_count = models.PositiveIntegerField(default=0)
     gold_tasks_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
@@ -66,6 +76,10 @@ class Project(models.Model):
                 name="project_gold_ratio_share",
             ),
             models.CheckConstraint(
+                condition=Q(confidence_target__gt=0) & Q(confidence_target__lte=1),
+                name="project_confidence_target_share",
+            ),
+            models.CheckConstraint(
                 condition=Q(gold_tasks_count__lte=F("tasks_count")),
                 name="project_gold_within_tasks",
             ),
@@ -74,6 +88,37 @@ class Project(models.Model):
 
     def __str__(self):
         return self.title
+
+    @property
+    def regular_tasks_count(self) -> int:
+        return self.tasks_count - self.gold_tasks_count
+
+
+class ProjectCounter(models.Model):
+    """Progress counters split over a few shard rows per project.
+
+    Every submission bumps a counter; a single row per project would serialise all workers of a
+    project on its lock. Writers pick a shard at random, readers sum the shards (a handful of
+    rows). Missing shards count as zero.
+    """
+
+    SHARDS = 8
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="counters")
+    shard = models.PositiveSmallIntegerField()
+    tasks_completed = models.IntegerField(default=0)
+    answers = models.IntegerField(default=0)
+    gold_answers = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["project", "shard"], name="project_counter_shard"),
+        ]
+
+
+class TaskStatus(models.TextChoices):
+    OPEN = "open", "Collecting answers"
+    COMPLETE = "complete", "Complete"
 
 
 class Task(models.Model):
@@ -84,9 +129,19 @@ class Task(models.Model):
     # Never serialised to workers: only requester and staff views read these two fields.
     gold_answer = models.JSONField(null=True, blank=True)
     gold_explanation = models.TextField(blank=True)
+    # Answers this task wants: the project's maximum overlap, lowered by dynamic overlap.
+    overlap = models.PositiveSmallIntegerField(default=3)
+    # Assignments holding a slot: live (claimed, unexpired) plus submitted. Allocation keeps it
+    # at or under ``overlap``; the constraint below is the last line of defence.
+    slots_taken = models.PositiveSmallIntegerField(default=0)
     answers_count = models.PositiveIntegerField(default=0)
+    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
     final_label = models.JSONField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
+    aggregation_method = models.CharField(max_length=16, blank=True)
+    import_batch = models.ForeignKey(
+        "marketplace.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -101,6 +156,22 @@ class Task(models.Model):
                 condition=Q(is_gold=False) | Q(gold_answer__isnull=False),
                 name="task_gold_has_answer",
             ),
+            models.CheckConstraint(
+                condition=Q(slots_taken__lte=F("overlap")), name="task_slots_within_overlap"
+            ),
+            models.CheckConstraint(
+                condition=Q(answers_count__lte=F("slots_taken")),
+                name="task_answers_hold_slots",
+            ),
+        ]
+        indexes = [
+            # Allocation scans a project's open tasks, fullest first.
+            models.Index(
+                fields=["project", "is_gold", "-slots_taken", "id"],
+                condition=Q(status="open"),
+                name="task_open_by_fill",
+            ),
+            models.Index(fields=["project", "status"], name="task_project_status"),
         ]
 
     def __str__(self):
