@@ -27,9 +27,7 @@ class ProjectStatus(models.TextChoices):
 
 
 class Project(models.Model):
-    account = models.ForeignKey(
-        RequesterAccount, on_delete=models.PROTECT, related_name="projects"
-    )
+    account = models.ForeignKey(RequesterAccount, on_delete=models.PROTECT, related_name="projects")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -115,6 +113,9 @@ class ProjectCounter(models.Model):
             models.UniqueConstraint(fields=["project", "shard"], name="project_counter_shard"),
         ]
 
+    def __str__(self):
+        return f"Counters of project {self.project_id}, shard {self.shard}"
+
 
 class TaskStatus(models.TextChoices):
     OPEN = "open", "Collecting answers"
@@ -140,7 +141,11 @@ class Task(models.Model):
     confidence = models.FloatField(null=True, blank=True)
     aggregation_method = models.CharField(max_length=16, blank=True)
     import_batch = models.ForeignKey(
-        "marketplace.ImportBatch", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "marketplace.ImportBatch",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
     )
     created_at = models.DateTimeField(default=timezone.now)
 
