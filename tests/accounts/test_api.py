@@ -3,7 +3,7 @@ from django.urls import reverse
 
 from accounts.models import Role
 from marketplace.models import TemplateType
-from marketplace.services import project_create
+from marketplace.services.projects import project_create
 
 pytestmark = pytest.mark.django_db
 

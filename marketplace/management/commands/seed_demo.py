@@ -7,7 +7,7 @@ from django.db import transaction
 from accounts.models import RequesterAccount, Role, User
 from accounts.services import user_create
 from marketplace.models import Project, TemplateType
-from marketplace.services import project_create, project_publish, tasks_add
+from marketplace.services.projects import project_create, project_publish, tasks_add
 
 PASSWORD = "quorum-demo-2026"
 ORGANISATION = "Acme Research"
