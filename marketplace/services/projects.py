@@ -33,6 +33,7 @@ def tasks_add(*, project: Project, items: Iterable[dict]) -> int:
             is_gold=item.get("gold_answer") is not None,
             gold_answer=item.get("gold_answer"),
             gold_explanation=item.get("gold_explanation", ""),
+            overlap=project.overlap_max,
         )
         for item in items
     ]
