@@ -4,12 +4,11 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
-from marketplace import api as marketplace_api
 
 api_v1 = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("auth/token/", accounts_api.TokenApi.as_view(), name="auth_token"),
-    path("projects/", marketplace_api.ProjectListApi.as_view(), name="project_list"),
+    path("", include("marketplace.api_urls")),
 ]
 
 urlpatterns = [
