@@ -4,11 +4,36 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import api as accounts_api
 from accounts import views as accounts_views
+from marketplace import api_assignments
 
 api_v1 = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("auth/token/", accounts_api.TokenApi.as_view(), name="auth_token"),
     path("", include("marketplace.api_urls")),
+    path("assignments/", api_assignments.AssignmentListApi.as_view(), name="assignment_list"),
+    path(
+        "assignments/claim/", api_assignments.AssignmentClaimApi.as_view(), name="assignment_claim"
+    ),
+    path(
+        "assignments/<int:assignment_id>/submit/",
+        api_assignments.AssignmentSubmitApi.as_view(),
+        name="assignment_submit",
+    ),
+    path(
+        "assignments/<int:assignment_id>/skip/",
+        api_assignments.AssignmentSkipApi.as_view(),
+        name="assignment_skip",
+    ),
+    path(
+        "assignments/<int:assignment_id>/return/",
+        api_assignments.AssignmentReturnApi.as_view(),
+        name="assignment_return",
+    ),
+    path(
+        "assignments/<int:assignment_id>/heartbeat/",
+        api_assignments.AssignmentHeartbeatApi.as_view(),
+        name="assignment_heartbeat",
+    ),
 ]
 
 urlpatterns = [

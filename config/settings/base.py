@@ -166,7 +166,7 @@ MEDIA_URL = "/media/"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.CachedTokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
@@ -186,6 +186,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Several models have a "status" field; name each choice set after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "ProjectStatusEnum": "marketplace.models.project.ProjectStatus",
+        "TaskStatusEnum": "marketplace.models.project.TaskStatus",
+        "ImportStatusEnum": "marketplace.models.import_batch.ImportStatus",
+        "AssignmentStatusEnum": "marketplace.models.assignment.AssignmentStatus",
+        "ReviewStatusEnum": "marketplace.models.assignment.ReviewStatus",
+    },
 }
 
 # --- Celery -----------------------------------------------------------------------------------
@@ -213,6 +221,14 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "quorum"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TIMEZONE = TIME_ZONE
+
+# --- Marketplace ------------------------------------------------------------------------------
+# The platform's fee on top of every reward, in basis points (2000 = 20 %).
+PLATFORM_FEE_BASIS_POINTS = env_int("PLATFORM_FEE_BASIS_POINTS", 2000)
+# Uploads above this size are refused while streaming, before they reach the database.
+IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
+# Files above this size import in the background (Celery); smaller ones during the request.
+IMPORT_BACKGROUND_BYTES = env_int("IMPORT_BACKGROUND_BYTES", 2 * 1024 * 1024)
 
 # --- Stripe -----------------------------------------------------------------------------------
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")

@@ -1,3 +1,4 @@
+from marketplace.models.assignment import Assignment, AssignmentStatus, ReviewStatus
 from marketplace.models.import_batch import ImportBatch, ImportFormat, ImportMode, ImportStatus
 from marketplace.models.project import (
     Project,
@@ -9,6 +10,8 @@ from marketplace.models.project import (
 )
 
 __all__ = [
+    "Assignment",
+    "AssignmentStatus",
     "ImportBatch",
     "ImportFormat",
     "ImportMode",
@@ -16,6 +19,7 @@ __all__ = [
     "Project",
     "ProjectCounter",
     "ProjectStatus",
+    "ReviewStatus",
     "Task",
     "TaskStatus",
     "TemplateType",

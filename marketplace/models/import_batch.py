@@ -62,6 +62,20 @@ class ImportBatch(models.Model):
         return f"{self.file_name} → {self.project_id}"
 
     @property
+    def rows_already_present(self) -> int:
+        """Rows skipped because the project already had their external id (a re-import)."""
+        if self.status != ImportStatus.SUCCEEDED:
+            return 0
+        return max(self.rows_read - self.rows_accepted - self.rows_rejected, 0)
+
+    @property
+    def progress_rows(self) -> int:
+        """Rows read so far by a running import (kept in the cache by the import service)."""
+        from django.core.cache import cache
+
+        return cache.get(f"import-progress:{self.pk}", 0)
+
+    @property
     def seconds(self) -> float | None:
         if self.started_at and self.finished_at:
             return (self.finished_at - self.started_at).total_seconds()

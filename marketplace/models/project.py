@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import RequesterAccount
@@ -123,7 +124,10 @@ class TaskStatus(models.TextChoices):
 
 
 class Task(models.Model):
-    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="tasks")
+    # Indexed through task_project_status, whose first column it is.
+    project = models.ForeignKey(
+        Project, on_delete=models.CASCADE, related_name="tasks", db_index=False
+    )
     external_id = models.CharField(max_length=200, blank=True)
     data = models.JSONField()
     is_gold = models.BooleanField(default=False)
@@ -134,20 +138,31 @@ class Task(models.Model):
     overlap = models.PositiveSmallIntegerField(default=3)
     # Assignments holding a slot: live (claimed, unexpired) plus submitted. Allocation keeps it
     # at or under ``overlap``; the constraint below is the last line of defence.
-    slots_taken = models.PositiveSmallIntegerField(default=0)
-    answers_count = models.PositiveIntegerField(default=0)
-    status = models.CharField(max_length=16, choices=TaskStatus.choices, default=TaskStatus.OPEN)
+    slots_taken = models.PositiveSmallIntegerField(default=0, db_default=0)
+    answers_count = models.PositiveIntegerField(default=0, db_default=0)
+    status = models.CharField(
+        max_length=16,
+        choices=TaskStatus.choices,
+        default=TaskStatus.OPEN,
+        db_default=TaskStatus.OPEN,
+    )
     final_label = models.JSONField(null=True, blank=True)
     confidence = models.FloatField(null=True, blank=True)
-    aggregation_method = models.CharField(max_length=16, blank=True)
+    aggregation_method = models.CharField(max_length=16, blank=True, db_default="")
+    # A provenance pointer without an index or a database-level foreign key: both would be
+    # checked or updated for every row of a million-row import. Batches are deleted only with
+    # their project, whose tasks go first.
     import_batch = models.ForeignKey(
         "marketplace.ImportBatch",
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
-    created_at = models.DateTimeField(default=timezone.now)
+    # Database defaults: imports COPY rows in without naming these columns.
+    created_at = models.DateTimeField(default=timezone.now, db_default=Now())
 
     class Meta:
         ordering = ["id"]

@@ -61,6 +61,7 @@ def test_lists_are_paginated_and_scoped_to_the_organisation(api_client, requeste
                 created_by=owner,
                 title=f"{owner.email} {number}",
                 template_type=TemplateType.CLASSIFICATION,
+                label_config={"labels": [{"value": "yes"}, {"value": "no"}]},
                 reward_cents=5,
             )
     api_client.force_authenticate(requester)

@@ -98,3 +98,15 @@ def test_production_makes_email_verification_mandatory():
         **production_env(),
     )
     assert result.stdout.strip() == "mandatory", result.stderr
+
+
+def test_the_openapi_schema_generates_without_warnings(tmp_path):
+    result = run_manage(
+        "spectacular",
+        "--fail-on-warn",
+        "--validate",
+        "--file",
+        str(tmp_path / "schema.yaml"),
+        DJANGO_SETTINGS_MODULE="config.settings.test",
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,502 @@
+"""Handing out work and taking answers back: claim, submit, skip, return, heartbeat, expiry.
+
+The scheme and why it is race-free: docs/allocation.md. Claim and submit are the hot paths of
+the marketplace, so each is one or two SQL statements written by hand; the database constraints
+on ``Task`` and ``Assignment`` are the last line of defence behind them.
+
+Lock order everywhere: an assignment row, then its task row. A claim locks only a task row
+(``FOR UPDATE SKIP LOCKED``) before inserting a new assignment, so no two paths can deadlock.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from accounts.models import User
+from marketplace.models import (
+    Assignment,
+    AssignmentStatus,
+    Project,
+    ProjectCounter,
+    ProjectStatus,
+    Task,
+)
+from marketplace.task_types import ValidationProblem, task_type
+
+# A lease can be extended by heartbeats up to this many time limits after the claim.
+MAX_LEASE_FACTOR = 3
+# Gold ratios are read from the project at most this often per process (they rarely change and
+# a stale ratio only shifts the gold share for a few seconds).
+GOLD_RATIO_TTL_SECONDS = 30.0
+CLAIM_ATTEMPTS = 3
+
+_assignment = Assignment._meta.db_table
+_task = Task._meta.db_table
+_project = Project._meta.db_table
+_counter = ProjectCounter._meta.db_table
+_user = User._meta.db_table
+
+
+class AllocationError(Exception):
+    """A refused operation; ``code`` is the API error code, the message is for the worker."""
+
+    code = "invalid_state"
+    http_status = 409
+
+    def __init__(self, message: str, *, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.errors = errors or []
+
+
+class NotAWorker(AllocationError):
+    code, http_status = "not_a_worker", 403
+
+
+class AssignmentNotFound(AllocationError):
+    code, http_status = "not_found", 404
+
+
+class ProjectNotAvailable(AllocationError):
+    code, http_status = "project_not_available", 404
+
+
+class AnswerInvalid(AllocationError):
+    code, http_status = "invalid", 400
+
+
+class LeaseExpired(AllocationError):
+    code = "lease_expired"
+
+
+class AlreadySubmitted(AllocationError):
+    code = "already_submitted"
+
+
+@dataclass(frozen=True)
+class ClaimedTask:
+    assignment_id: int
+    expires_at: datetime
+    data: Any
+    project_id: int
+    project_title: str
+    template_type: str
+
+
+@dataclass(frozen=True)
+class SubmitResult:
+    assignment_id: int
+    submitted_at: datetime
+    late: bool
+    replayed: bool = False
+
+
+def _require_worker(worker: User) -> None:
+    if not (worker.is_active and worker.is_worker):
+        raise NotAWorker("Only workers can take tasks.")
+
+
+# --- Claim ------------------------------------------------------------------------------------
+
+# One statement: pick a task, lock it (skipping rows other claims hold), take a slot, insert the
+# assignment, return what the worker sees. ``{gold_filter}`` chooses regular or gold tasks.
+_CLAIM_SQL = f"""
+WITH candidate AS (
+    SELECT t.id, t.project_id, t.is_gold, t.data
+    FROM {_task} t
+    WHERE t.project_id = %(project)s AND t.status = 'open' AND {{gold_filter}}
+      AND NOT EXISTS (
+          SELECT 1 FROM {_assignment} a WHERE a.task_id = t.id AND a.worker_id = %(worker)s)
+      AND EXISTS (SELECT 1 FROM {_project} p WHERE p.id = %(project)s AND p.status = 'active')
+      AND EXISTS (
+          SELECT 1 FROM {_user} u WHERE u.id = %(worker)s AND u.is_active AND u.role = 'worker')
+    ORDER BY t.slots_taken DESC, t.id
+    LIMIT 1
+    FOR UPDATE OF t SKIP LOCKED
+), slot AS (
+    UPDATE {_task} t SET slots_taken = t.slots_taken + 1
+    FROM candidate c WHERE t.id = c.id AND NOT c.is_gold
+    RETURNING t.id
+), claimed AS (
+    INSERT INTO {_assignment} (
+        task_id, worker_id, project_id, is_gold, status, claimed_at, expires_at,
+        submit_key, review_status, rejection_reason)
+    SELECT c.id, %(worker)s, c.project_id, c.is_gold, 'live', %(now)s,
+           %(now)s + make_interval(secs => p.time_limit_seconds), '', 'pending', ''
+    FROM candidate c JOIN {_project} p ON p.id = c.project_id
+    RETURNING id, task_id, expires_at
+)
+SELECT claimed.id, claimed.expires_at, c.data, p.title, p.template_type
+FROM claimed JOIN candidate c ON c.id = claimed.task_id JOIN {_project} p ON p.id = c.project_id
+"""
+
+# Regular tasks: an open slot, fullest first (finish items before starting new ones), which is
+# the order of the partial index ``task_open_by_fill``.
+_REGULAR_FILTER = "NOT t.is_gold AND t.slots_taken < t.overlap"
+
+# Gold tasks hold no slot (``slots_taken`` stays 0). They start from a random point of the gold
+# id range so workers do not all meet the same gold task first, and are served only while the
+# worker still has a regular task to do (a gold-only stream would give gold away).
+_GOLD_FILTER = f"""t.is_gold AND t.slots_taken = 0
+      AND t.id >= (
+          SELECT bounds.low + floor(random() * (bounds.high - bounds.low + 1))::bigint
+                 * %(from_pivot)s
+          FROM (SELECT
+              (SELECT g.id FROM {_task} g
+               WHERE g.project_id = %(project)s AND g.is_gold AND g.status = 'open'
+                 AND g.slots_taken = 0 ORDER BY g.id LIMIT 1) AS low,
+              (SELECT g.id FROM {_task} g
+               WHERE g.project_id = %(project)s AND g.is_gold AND g.status = 'open'
+                 AND g.slots_taken = 0 ORDER BY g.id DESC LIMIT 1) AS high) AS bounds)
+      AND EXISTS (
+          SELECT 1 FROM {_task} r
+          WHERE r.project_id = %(project)s AND r.status = 'open' AND NOT r.is_gold
+            AND r.slots_taken < r.overlap
+            AND NOT EXISTS (
+                SELECT 1 FROM {_assignment} ra
+                WHERE ra.task_id = r.id AND ra.worker_id = %(worker)s))"""
+
+_CLAIM_REGULAR = _CLAIM_SQL.format(gold_filter=_REGULAR_FILTER)
+_CLAIM_GOLD = _CLAIM_SQL.format(gold_filter=_GOLD_FILTER)
+
+_gold_ratios: dict[int, tuple[float, float]] = {}
+
+
+def _gold_ratio(project_id: int) -> float | None:
+    """The project's gold ratio from a short per-process cache; None if there is no project."""
+    cached = _gold_ratios.get(project_id)
+    if cached and cached[1] > time.monotonic():
+        return cached[0]
+    ratio = Project.objects.filter(pk=project_id).values_list("gold_ratio", flat=True).first()
+    if ratio is None:
+        return None
+    _gold_ratios[project_id] = (ratio, time.monotonic() + GOLD_RATIO_TTL_SECONDS)
+    return ratio
+
+
+def _claim_in_project(*, worker_id: int, project_id: int, now: datetime) -> ClaimedTask | None:
+    ratio = _gold_ratio(project_id)
+    if ratio is None:
+        return None
+    params = {"project": project_id, "worker": worker_id, "now": now, "from_pivot": 1}
+    # Gold first when the draw says so; from the random pivot, then from the start of the range
+    # (``from_pivot`` = 0 multiplies the offset away); then a regular task.
+    attempts = []
+    if ratio > 0 and random.random() < ratio:  # noqa: S311 - a mix, not a secret
+        attempts += [(_CLAIM_GOLD, params), (_CLAIM_GOLD, {**params, "from_pivot": 0})]
+    attempts.append((_CLAIM_REGULAR, params))
+    for _ in range(CLAIM_ATTEMPTS):
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                for sql, values in attempts:
+                    cursor.execute(sql, values)
+                    row = cursor.fetchone()
+                    if row:
+                        return ClaimedTask(
+                            assignment_id=row[0],
+                            expires_at=row[1],
+                            data=json.loads(row[2]),
+                            project_id=project_id,
+                            project_title=row[3],
+                            template_type=row[4],
+                        )
+                return None
+        except IntegrityError:
+            # The same worker claimed the same task in a parallel request (its candidate scan
+            # started before the other insert committed): the unique constraint refused the
+            # second one, nothing was written. Try again.
+            continue
+    return None
+
+
+def assignment_claim(
+    *, worker: User, project: Project | int | None = None, now: datetime | None = None
+) -> ClaimedTask | None:
+    """Give the worker the next task: of ``project``, or of any active project by priority.
+
+    Returns None when there is nothing to do. Raises ProjectNotAvailable when ``project`` is
+    missing or not active, NotAWorker for other roles. Each attempt is its own transaction; the
+    caller must not hold one open (the task row locks would be held until it ends).
+    """
+    _require_worker(worker)
+    now = now or timezone.now()
+    if project is not None:
+        project_id = project if isinstance(project, int) else project.pk
+        claimed = _claim_in_project(worker_id=worker.pk, project_id=project_id, now=now)
+        if (
+            claimed is None
+            and not Project.objects.filter(pk=project_id, status=ProjectStatus.ACTIVE).exists()
+        ):
+            raise ProjectNotAvailable("This project does not exist or is not open for work.")
+        return claimed
+    project_ids = Project.objects.filter(status=ProjectStatus.ACTIVE).order_by(
+        "-priority", "-created_at", "id"
+    )
+    for project_id in project_ids.values_list("id", flat=True):
+        claimed = _claim_in_project(worker_id=worker.pk, project_id=project_id, now=now)
+        if claimed is not None:
+            return claimed
+    return None
+
+
+# --- Submit -----------------------------------------------------------------------------------
+
+_SUBMIT_READ_SQL = f"""
+SELECT a.status, a.answer, a.submit_key, a.submitted_at, a.claimed_at, a.expires_at, a.is_gold,
+       a.task_id, t.data, p.template_type, p.label_config
+FROM {_assignment} a
+JOIN {_task} t ON t.id = a.task_id
+JOIN {_project} p ON p.id = a.project_id
+WHERE a.id = %(id)s AND a.worker_id = %(worker)s
+FOR UPDATE OF a
+"""
+
+# Re-take a released slot for a late answer: only if the task still has one free.
+_RETAKE_SLOT_SQL = f"""
+UPDATE {_task} SET slots_taken = slots_taken + 1
+WHERE id = %(task)s AND status = 'open' AND slots_taken < overlap
+RETURNING id
+"""
+
+# Store the answer, count it on the task (closing the task at its overlap) and on a random
+# counter shard of the project (created on first use), in one statement.
+_SUBMIT_WRITE_SQL = f"""
+WITH done AS (
+    UPDATE {_assignment}
+    SET status = 'submitted', answer = %(answer)s::jsonb, submitted_at = %(now)s,
+        duration_ms = %(duration)s, submit_key = %(key)s, released_at = NULL
+    WHERE id = %(id)s AND status IN ('live', 'expired')
+    RETURNING task_id, project_id, is_gold
+), counted AS (
+    UPDATE {_task} t
+    SET answers_count = t.answers_count + 1,
+        status = CASE WHEN t.answers_count + 1 >= t.overlap THEN 'complete' ELSE t.status END
+    FROM done WHERE t.id = done.task_id AND NOT done.is_gold
+    RETURNING t.answers_count = t.overlap AS completed
+)
+INSERT INTO {_counter} AS pc (project_id, shard, tasks_completed, answers, gold_answers)
+SELECT done.project_id, %(shard)s,
+       (SELECT count(*) FROM counted WHERE counted.completed),
+       CASE WHEN done.is_gold THEN 0 ELSE 1 END, CASE WHEN done.is_gold THEN 1 ELSE 0 END
+FROM done
+ON CONFLICT (project_id, shard) DO UPDATE SET
+    tasks_completed = pc.tasks_completed + EXCLUDED.tasks_completed,
+    answers = pc.answers + EXCLUDED.answers,
+    gold_answers = pc.gold_answers + EXCLUDED.gold_answers
+RETURNING 1
+"""
+
+
+def _clean_answer(*, answer: Any, template_type: str, label_config: Any, data: Any) -> Any:
+    try:
+        return task_type(template_type).clean_answer(answer, config=label_config, data=data)
+    except ValidationProblem as problem:
+        raise AnswerInvalid(str(problem), errors=problem.errors) from None
+
+
+@transaction.atomic
+def assignment_submit(
+    *,
+    worker: User,
+    assignment_id: int,
+    answer: Any,
+    submit_key: str | None = None,
+    now: datetime | None = None,
+) -> SubmitResult:
+    """Record the worker's answer to their own assignment.
+
+    Preconditions: none; locks the assignment row, then (on a late answer) the task row.
+    - Someone else's or a missing assignment: AssignmentNotFound (the id is not revealed).
+    - Already submitted: the stored result again when the ``submit_key`` or the answer match
+      (a retried request), AlreadySubmitted otherwise.
+    - Live (even past its lease, as long as the sweeper has not released it): saved.
+    - Expired and released: saved if the task still has a free slot (taken again), otherwise
+      LeaseExpired and nothing is stored.
+    - Skipped or returned: refused.
+    The answer is validated against the project's template before anything is written.
+    """
+    _require_worker(worker)
+    now = now or timezone.now()
+    submit_key = (submit_key or "")[:64]
+    with connection.cursor() as cursor:
+        cursor.execute(_SUBMIT_READ_SQL, {"id": assignment_id, "worker": worker.pk})
+        row = cursor.fetchone()
+        if row is None:
+            raise AssignmentNotFound("No such assignment.")
+        (status, stored, stored_key, submitted_at, claimed_at, expires_at, is_gold, task_id) = row[
+            :8
+        ]
+        template_type, label_config = row[9], json.loads(row[10])
+        data = json.loads(row[8])
+        if status == AssignmentStatus.SUBMITTED:
+            if submit_key and submit_key == stored_key:
+                return SubmitResult(assignment_id, submitted_at, submitted_at > expires_at, True)
+            cleaned = _clean_answer(
+                answer=answer, template_type=template_type, label_config=label_config, data=data
+            )
+            if cleaned == json.loads(stored):
+                return SubmitResult(assignment_id, submitted_at, submitted_at > expires_at, True)
+            raise AlreadySubmitted("This assignment was already submitted with another answer.")
+        if status in (AssignmentStatus.SKIPPED, AssignmentStatus.RETURNED):
+            raise AllocationError(f"You {status} this task; it can no longer be submitted.")
+        cleaned = _clean_answer(
+            answer=answer, template_type=template_type, label_config=label_config, data=data
+        )
+        if status == AssignmentStatus.EXPIRED and not is_gold:
+            cursor.execute(_RETAKE_SLOT_SQL, {"task": task_id})
+            if cursor.fetchone() is None:
+                raise LeaseExpired(
+                    "Your time for this task ran out and it was given to another worker, so "
+                    "this answer was not saved."
+                )
+        duration_ms = max(0, int((now - claimed_at) / timedelta(milliseconds=1)))
+        cursor.execute(
+            _SUBMIT_WRITE_SQL,
+            {
+                "id": assignment_id,
+                "answer": json.dumps(cleaned),
+                "now": now,
+                "duration": min(duration_ms, 2**31 - 1),
+                "key": submit_key,
+                "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311
+            },
+        )
+        if cursor.fetchone() is None:  # the row lock makes this unreachable; keep it loud
+            raise AllocationError("The assignment changed while saving; try again.")
+    return SubmitResult(assignment_id, now, now > expires_at)
+
+
+# --- Skip, return, heartbeat ------------------------------------------------------------------
+
+
+def _lock_own(*, worker: User, assignment_id: int) -> Assignment:
+    """Caller is inside a transaction. The worker's assignment, row-locked, or 404."""
+    assignment = (
+        Assignment.objects.select_for_update()
+        .filter(pk=assignment_id, worker_id=worker.pk)
+        .select_related("project")
+        .first()
+    )
+    if assignment is None:
+        raise AssignmentNotFound("No such assignment.")
+    return assignment
+
+
+def _release(*, worker: User, assignment_id: int, to: str, now: datetime | None) -> Assignment:
+    _require_worker(worker)
+    now = now or timezone.now()
+    with transaction.atomic():
+        assignment = _lock_own(worker=worker, assignment_id=assignment_id)
+        if assignment.status == to:
+            return assignment  # a retried request: the slot was released the first time
+        if assignment.status != AssignmentStatus.LIVE:
+            raise AllocationError(
+                f"This assignment is {assignment.get_status_display().lower()}; "
+                f"only a task in progress can be {to}."
+            )
+        Assignment.objects.filter(pk=assignment.pk, status=AssignmentStatus.LIVE).update(
+            status=to, released_at=now
+        )
+        if not assignment.is_gold:
+            _release_slots(Counter({assignment.task_id: 1}))
+        assignment.status, assignment.released_at = to, now
+    return assignment
+
+
+def _release_slots(per_task: Counter) -> None:
+    """Caller is in a transaction and has just moved these assignments out of ``live`` under
+    their row locks, so each slot is given back exactly once. Task rows are locked in id order
+    so two sweepers cannot deadlock."""
+    if not per_task:
+        return
+    ids = sorted(per_task)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM {_task} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            [ids],
+        )
+        cursor.execute(
+            f"""UPDATE {_task} t SET slots_taken = t.slots_taken - v.n
+            FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE t.id = v.id""",
+            [ids, [per_task[i] for i in ids]],
+        )
+
+
+def assignment_skip(*, worker: User, assignment_id: int, now: datetime | None = None):
+    """The worker will not do this task: release its slot. The (task, worker) row stays, so the
+    task is never offered to this worker again. Only a live assignment; repeating is a no-op."""
+    return _release(
+        worker=worker, assignment_id=assignment_id, to=AssignmentStatus.SKIPPED, now=now
+    )
+
+
+def assignment_return(*, worker: User, assignment_id: int, now: datetime | None = None):
+    """The worker gives the task back (no time, wrong device): release its slot for others.
+    Like a skip it is not offered to this worker again; it is counted apart for quality."""
+    return _release(
+        worker=worker, assignment_id=assignment_id, to=AssignmentStatus.RETURNED, now=now
+    )
+
+
+@transaction.atomic
+def assignment_heartbeat(
+    *, worker: User, assignment_id: int, now: datetime | None = None
+) -> Assignment:
+    """Extend a live, unexpired lease to now + the project's time limit, never past
+    ``MAX_LEASE_FACTOR`` time limits after the claim. Returns the assignment (``expires_at``
+    tells the client how long it has)."""
+    _require_worker(worker)
+    now = now or timezone.now()
+    assignment = _lock_own(worker=worker, assignment_id=assignment_id)
+    if assignment.status != AssignmentStatus.LIVE or assignment.expires_at <= now:
+        raise LeaseExpired(
+            "This assignment is no longer in progress; its lease cannot be extended."
+        )
+    limit = timedelta(seconds=assignment.project.time_limit_seconds)
+    extended = min(now + limit, assignment.claimed_at + MAX_LEASE_FACTOR * limit)
+    if extended > assignment.expires_at:
+        assignment.expires_at = extended
+        assignment.save(update_fields=["expires_at"])
+    return assignment
+
+
+# --- Expiry -----------------------------------------------------------------------------------
+
+_EXPIRE_SQL = f"""
+UPDATE {_assignment} SET status = 'expired', released_at = %(now)s
+WHERE status = 'live' AND id IN (
+    SELECT id FROM {_assignment}
+    WHERE status = 'live' AND expires_at <= %(now)s
+    ORDER BY expires_at
+    LIMIT %(limit)s
+    FOR UPDATE SKIP LOCKED)
+RETURNING task_id, is_gold
+"""
+
+
+def assignments_expire(*, now: datetime | None = None, batch_size: int = 1000) -> int:
+    """The sweeper: expire live assignments whose lease has run out and release their slots.
+
+    Safe to run twice or in parallel: an assignment leaves ``live`` once, under its row lock, and
+    its slot is released in the same transaction. Rows a submit is holding are skipped (the
+    submit decides). Returns how many assignments expired.
+    """
+    now = now or timezone.now()
+    expired = 0
+    while True:
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(_EXPIRE_SQL, {"now": now, "limit": batch_size})
+            rows = cursor.fetchall()
+            _release_slots(Counter(task_id for task_id, is_gold in rows if not is_gold))
+        expired += len(rows)
+        if len(rows) < batch_size:
+            return expired
