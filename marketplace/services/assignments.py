@@ -167,6 +167,21 @@ _GOLD_FILTER = f"""t.is_gold AND t.slots_taken = 0
 
 _CLAIM_REGULAR = _CLAIM_SQL.format(gold_filter=_REGULAR_FILTER)
 _CLAIM_GOLD = _CLAIM_SQL.format(gold_filter=_GOLD_FILTER)
+# SKIP LOCKED can answer "nothing" while the only open slots sit on rows another transaction
+# holds for a moment (a submit counting an answer, another claim). Before telling a worker
+# there is no work, check without locking whether such rows exist, and if so try again after a
+# short pause. Waiting on the locks instead would let a claim hold one task row while waiting
+# for another, which can deadlock with submits.
+_OPEN_SLOT_EXISTS_SQL = f"""
+SELECT 1 FROM {_task} t
+WHERE t.project_id = %(project)s AND t.status = 'open' AND NOT t.is_gold
+  AND t.slots_taken < t.overlap
+  AND NOT EXISTS (
+      SELECT 1 FROM {_assignment} a WHERE a.task_id = t.id AND a.worker_id = %(worker)s)
+LIMIT 1
+"""
+CLAIM_BUSY_RETRIES = 20
+CLAIM_BUSY_PAUSE_SECONDS = 0.01
 
 _gold_ratios: dict[int, tuple[float, float]] = {}
 
@@ -183,6 +198,17 @@ def _gold_ratio(project_id: int) -> float | None:
     return ratio
 
 
+def _claimed(row, project_id: int) -> ClaimedTask:
+    return ClaimedTask(
+        assignment_id=row[0],
+        expires_at=row[1],
+        data=json.loads(row[2]),
+        project_id=project_id,
+        project_title=row[3],
+        template_type=row[4],
+    )
+
+
 def _claim_in_project(*, worker_id: int, project_id: int, now: datetime) -> ClaimedTask | None:
     ratio = _gold_ratio(project_id)
     if ratio is None:
@@ -194,27 +220,27 @@ def _claim_in_project(*, worker_id: int, project_id: int, now: datetime) -> Clai
     if ratio > 0 and random.random() < ratio:  # noqa: S311 - a mix, not a secret
         attempts += [(_CLAIM_GOLD, params), (_CLAIM_GOLD, {**params, "from_pivot": 0})]
     attempts.append((_CLAIM_REGULAR, params))
-    for _ in range(CLAIM_ATTEMPTS):
+    conflicts = busy_retries = 0
+    while conflicts < CLAIM_ATTEMPTS:
         try:
             with transaction.atomic(), connection.cursor() as cursor:
                 for sql, values in attempts:
                     cursor.execute(sql, values)
                     row = cursor.fetchone()
                     if row:
-                        return ClaimedTask(
-                            assignment_id=row[0],
-                            expires_at=row[1],
-                            data=json.loads(row[2]),
-                            project_id=project_id,
-                            project_title=row[3],
-                            template_type=row[4],
-                        )
+                        return _claimed(row, project_id)
+                cursor.execute(_OPEN_SLOT_EXISTS_SQL, params)
+                if cursor.fetchone() is None:
+                    return None  # really nothing left for this worker
+            busy_retries += 1
+            if busy_retries > CLAIM_BUSY_RETRIES:
                 return None
+            time.sleep(CLAIM_BUSY_PAUSE_SECONDS * busy_retries)
         except IntegrityError:
             # The same worker claimed the same task in a parallel request (its candidate scan
             # started before the other insert committed): the unique constraint refused the
             # second one, nothing was written. Try again.
-            continue
+            conflicts += 1
     return None
 
 
