@@ -4,6 +4,7 @@ from celery import shared_task
 from django.db import OperationalError
 
 from marketplace.services.assignments import assignments_expire
+from marketplace.services.reviews import assignments_auto_approve
 
 
 @shared_task(
@@ -20,4 +21,22 @@ def expire_assignments(self) -> int:
     try:
         return assignments_expire()
     except OperationalError as error:  # e.g. a deadlock victim or a lost connection
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+
+
+@shared_task(
+    name="marketplace.auto_approve_assignments",
+    bind=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    expires=4 * 60,
+)
+def auto_approve_assignments(self) -> int:
+    """Approve answers whose project's auto-approval delay has passed. Run by celery beat every
+    5 minutes (migration 0005). Each approval is its own transaction and approving twice does
+    nothing, so a crash or an overlapping run is harmless."""
+    try:
+        return assignments_auto_approve()
+    except OperationalError as error:
         raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
