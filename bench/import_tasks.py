@@ -57,6 +57,30 @@ def write_csv(path: Path, rows: int, gold_every: int) -> None:
             out.writerow([f"item-{number}", f"Photo {number}: an animal in a garden", gold])
 
 
+def time_pages(project, requester) -> dict[str, float]:
+    """Wall time of the requester's pages over the imported project, best of three."""
+    from django.test import Client
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    client.force_login(requester)
+    urls = {
+        "dashboard": "/requester/",
+        "project page": f"/requester/projects/{project.pk}/",
+        "tasks page 1": f"/requester/projects/{project.pk}/tasks/",
+        "tasks API page": f"/api/v1/projects/{project.pk}/tasks/",
+    }
+    timings = {}
+    for name, url in urls.items():
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            response = client.get(url)
+            best = min(best, time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        timings[name] = best * 1000
+    return timings
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--rows", type=int, default=1_000_000)
@@ -104,6 +128,7 @@ def main() -> None:
         peak = rss_mb()
         if batch.status != "succeeded" or stored != args.rows:
             sys.exit(f"import failed: status={batch.status} stored={stored} {batch.error_message}")
+        page_ms = time_pages(project, requester)
         # Keep the bench database small (raw delete: no per-row signals to collect).
         Task.objects.filter(project=project)._raw_delete(Task.objects.db)
         rate = args.rows / seconds
@@ -116,6 +141,11 @@ def main() -> None:
         print(
             f"memory: peak RSS {peak:.0f} MB, {rss_before:.0f} MB before the import "
             f"(+{peak - rss_before:.0f} MB for a {size_mb:.0f} MB file)"
+        )
+        print(
+            "pages at this size: "
+            + ", ".join(f"{name} {ms:.0f} ms" for name, ms in page_ms.items())
+            + " (target: dashboards that do not count over the task table)"
         )
         print(
             f"import: rows={args.rows} seconds={seconds:.2f} rows_per_s={rate:.0f} "
