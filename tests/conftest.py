@@ -5,6 +5,7 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from accounts.authentication import _local as token_cache
 from accounts.models import Role
 from accounts.services import user_create
 
@@ -37,8 +38,10 @@ def browser_type_launch_args(browser_type_launch_args):
 
 @pytest.fixture(autouse=True)
 def _empty_cache():
-    """The cache is a real Redis; rate-limit counters must not leak from one test to the next."""
+    """The cache is a real Redis; rate-limit counters and cached tokens must not leak from one
+    test to the next (nor the per-process token cache in front of it)."""
     cache.clear()
+    token_cache.clear()
 
 
 @pytest.fixture(autouse=True)
