@@ -5,11 +5,15 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts import api as accounts_api
 from accounts import views as accounts_views
 from marketplace import api_assignments
+from workers import api_feed as workers_feed_api
 
 api_v1 = [
     path("me/", accounts_api.MeApi.as_view(), name="me"),
     path("auth/token/", accounts_api.TokenApi.as_view(), name="auth_token"),
+    path("", include("payments.api_urls")),  # first: projects/<id>/reviews/
     path("", include("marketplace.api_urls")),
+    path("", include("workers.api_urls")),
+    path("work/feed/", workers_feed_api.TaskFeedApi.as_view(), name="task_feed"),
     path("assignments/", api_assignments.AssignmentListApi.as_view(), name="assignment_list"),
     path(
         "assignments/claim/", api_assignments.AssignmentClaimApi.as_view(), name="assignment_claim"
@@ -41,7 +45,9 @@ urlpatterns = [
     path("home/", accounts_views.home, name="home"),
     path("staff/", accounts_views.staff_console, name="staff_console"),
     path("requester/", include("marketplace.urls")),
+    path("payments/", include("payments.urls")),
     path("work/", include("workers.urls")),
+    path("", include(("workers.urls_workforce", "workforce"))),
     path("accounts/", include("allauth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", include((api_v1, "api"), namespace="api")),

@@ -39,7 +39,7 @@ def _refused(error: AllocationError) -> Response:
     fields: dict[str, list[str]] = {}
     for problem in error.errors:
         fields.setdefault(problem["field"] or "answer", []).append(problem["message"])
-    message = "The answer is not valid." if fields else error.message
+    message = "The answer is not valid." if fields and error.code == "invalid" else error.message
     return error_response(error.code, message, http_status=error.http_status, fields=fields)
 
 

@@ -1,33 +1,49 @@
-"""The single seam between the marketplace and payments (issue #7).
+"""The single seam between the marketplace and payments (issue #7). Callers hold the locks and
+the transaction, and turn ``InsufficientFundsError`` into a clear message. The bodies live in
+``payments.services.escrow``; design in docs/ledger.md.
 
-- ``funding_reserve``: publishing a project, raising its overlap or adding tasks to a live
-  project reserves escrow for the assignments it may now pay for.
-- ``funding_pay``: an approved answer moves its reward from escrow to the worker, with the fee.
-- ``funding_refund_rejected``: a rejected answer returns its reward to escrow (its task takes
-  another answer, which the reservation then pays).
-
-Until the payments ledger exists every project counts as funded and nothing moves; the payments
-issue gives these bodies (callers already hold the locks and the transaction, and turn
-``InsufficientFundsError`` into a clear message).
+- ``funding_reserve``: publishing a project or raising its overlap reserves reward x (1 + fee)
+  for the regular assignments it may now pay for, plus the gold assignments that come with them.
+- ``funding_pay``: an approved answer moves its reward from escrow to the worker's payable
+  balance and its fee to the platform.
+- ``funding_refund_rejected``: a rejected answer moves nothing — its reward stays in escrow,
+  because its task re-opens the slot and the replacement answer is paid from it.
+- ``funding_release``: completing or archiving a project returns unspent escrow.
 """
 
 from marketplace.models import Assignment, Project
+from payments.services.escrow import (
+    InsufficientFundsError,
+    escrow_pay,
+    escrow_release,
+    escrow_reserve,
+)
 
-
-class InsufficientFundsError(Exception):
-    """The requester account cannot cover the reservation; the message says how much is missing."""
+__all__ = [
+    "InsufficientFundsError",
+    "funding_pay",
+    "funding_refund_rejected",
+    "funding_release",
+    "funding_reserve",
+]
 
 
 def funding_reserve(*, project: Project, assignments: int) -> None:
-    """Reserve reward and fees for ``assignments`` more paid assignments of ``project``.
+    """Reserve reward and fees for ``assignments`` more regular assignments of ``project``.
     Caller holds the row lock on the project and is inside its transaction."""
-    if assignments < 0:
-        raise ValueError("Cannot reserve a negative number of assignments.")
+    escrow_reserve(project=project, regular_assignments=assignments)
 
 
 def funding_pay(*, assignment: Assignment) -> None:
     """Pay an approved answer. Caller holds the assignment's row lock, in its transaction."""
+    escrow_pay(assignment=assignment)
 
 
 def funding_refund_rejected(*, assignment: Assignment) -> None:
-    """Return a rejected answer's reward to escrow. Caller holds the assignment's row lock."""
+    """A rejected answer's reward stays in escrow for the answer that replaces it; nothing
+    moves. Caller holds the assignment's row lock."""
+
+
+def funding_release(*, project: Project) -> None:
+    """Release what the project's escrow no longer needs. Caller holds the project's row lock."""
+    escrow_release(project=project)

@@ -5,6 +5,7 @@ from django.db import OperationalError
 
 from marketplace.services.assignments import assignments_expire
 from marketplace.services.reviews import assignments_auto_approve
+from marketplace.tasks_aggregation import aggregate_project, quality_after_submission  # noqa: F401
 
 
 @shared_task(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from marketplace import views
+from marketplace import views, views_results
 
 app_name = "marketplace"
 urlpatterns = [
@@ -12,6 +12,33 @@ urlpatterns = [
     path("projects/<int:project_id>/edit/", views.project_edit, name="project_edit"),
     path("projects/<int:project_id>/tasks/", views.project_tasks, name="project_tasks"),
     path("projects/<int:project_id>/imports/", views.import_upload, name="import_upload"),
+    # Results and quality (before the catch-all action route below).
+    path(
+        "projects/<int:project_id>/results/",
+        views_results.project_results,
+        name="project_results",
+    ),
+    path(
+        "projects/<int:project_id>/results/download/",
+        views_results.project_results_download,
+        name="project_results_download",
+    ),
+    path(
+        "projects/<int:project_id>/aggregate/",
+        views_results.project_aggregate,
+        name="project_aggregate",
+    ),
+    path(
+        "projects/<int:project_id>/workers/",
+        views_results.project_workers,
+        name="project_workers",
+    ),
+    path(
+        "projects/<int:project_id>/workers/<int:worker_id>/block/",
+        views_results.project_worker_block,
+        name="project_worker_block",
+    ),
+    path("quality/", views_results.worker_quality, name="worker_quality"),
     path("projects/<int:project_id>/<str:action>/", views.project_action, name="project_action"),
     path("imports/<int:batch_id>/", views.import_detail, name="import_detail"),
     path("imports/<int:batch_id>/rejected/", views.import_rejected, name="import_rejected"),

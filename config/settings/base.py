@@ -193,6 +193,8 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "marketplace.models.import_batch.ImportStatus",
         "AssignmentStatusEnum": "marketplace.models.assignment.AssignmentStatus",
         "ReviewStatusEnum": "marketplace.models.assignment.ReviewStatus",
+        "QualificationKindEnum": "workers.models.qualifications.QualificationKind",
+        "RequirementKindEnum": "workers.models.requirements.RequirementKind",
     },
 }
 

@@ -8,6 +8,13 @@ from marketplace.models.project import (
     TaskStatus,
     TemplateType,
 )
+from marketplace.models.quality import (
+    ProjectBlock,
+    QualityAction,
+    QualityActionKind,
+    QualityRule,
+    WorkerProjectStats,
+)
 
 __all__ = [
     "Assignment",
@@ -17,10 +24,15 @@ __all__ = [
     "ImportMode",
     "ImportStatus",
     "Project",
+    "ProjectBlock",
     "ProjectCounter",
     "ProjectStatus",
+    "QualityAction",
+    "QualityActionKind",
+    "QualityRule",
     "ReviewStatus",
     "Task",
     "TaskStatus",
     "TemplateType",
+    "WorkerProjectStats",
 ]

@@ -7,6 +7,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from accounts.models import RequesterAccount
+from marketplace.aggregation import DEFAULT_METHOD as DEFAULT_AGGREGATION_METHOD
 
 
 class TemplateType(models.TextChoices):
@@ -62,6 +63,23 @@ class Project(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # --- Aggregation, dynamic overlap and quality rules (docs/quality.md) ---
+    # The categorical method (a key of marketplace.aggregation.METHODS); other kinds have one.
+    aggregation_method = models.CharField(max_length=16, default=DEFAULT_AGGREGATION_METHOD)
+    aggregated_at = models.DateTimeField(null=True, blank=True)
+    # Answers not collected because dynamic overlap closed tasks early (the budget saved).
+    answers_saved = models.PositiveIntegerField(default=0)
+    # Block when the lower bound of gold accuracy < this after block_min_gold_answers (null: off).
+    block_gold_accuracy_below = models.FloatField(null=True, blank=True)
+    block_min_gold_answers = models.PositiveSmallIntegerField(default=5)
+    # On a block, reject the worker's pending answers so their tasks re-open.
+    block_discards_answers = models.BooleanField(default=False)
+    # Flag a worker with fast_answer_count answers under this many seconds (null: off).
+    fast_answer_seconds = models.FloatField(null=True, blank=True)
+    fast_answer_count = models.PositiveSmallIntegerField(default=5)
+    # Flag the same answer this many times in a row with gold accuracy below the next (null: off).
+    constant_answer_run = models.PositiveSmallIntegerField(null=True, blank=True)
+    constant_gold_accuracy_below = models.FloatField(default=0.7)
 
     class Meta:
         ordering = ["-priority", "-created_at"]
@@ -124,7 +142,7 @@ class TaskStatus(models.TextChoices):
 
 
 class Task(models.Model):
-    # Indexed through task_project_status, whose first column it is.
+    # Indexed through task_project_id, whose first column it is.
     project = models.ForeignKey(
         Project, on_delete=models.CASCADE, related_name="tasks", db_index=False
     )
@@ -191,7 +209,8 @@ class Task(models.Model):
                 condition=Q(status="open"),
                 name="task_open_by_fill",
             ),
-            models.Index(fields=["project", "status"], name="task_project_status"),
+            # A project's tasks in id order: keyset pages of the task list and result exports.
+            models.Index(fields=["project", "id"], name="task_project_id"),
         ]
 
     def __str__(self):

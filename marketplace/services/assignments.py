@@ -16,6 +16,7 @@ import time
 from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -31,6 +32,7 @@ from marketplace.models import (
     Task,
 )
 from marketplace.task_types import ValidationProblem, task_type
+from marketplace.tasks_aggregation import submission_recorded
 
 # A lease can be extended by heartbeats up to this many time limits after the claim.
 MAX_LEASE_FACTOR = 3
@@ -119,6 +121,8 @@ WITH candidate AS (
       AND EXISTS (SELECT 1 FROM {_project} p WHERE p.id = %(project)s AND p.status = 'active')
       AND EXISTS (
           SELECT 1 FROM {_user} u WHERE u.id = %(worker)s AND u.is_active AND u.role = 'worker')
+      AND NOT EXISTS (SELECT 1 FROM marketplace_projectblock b
+                      WHERE b.project_id = %(project)s AND b.worker_id = %(worker)s)
     ORDER BY t.slots_taken DESC, t.id
     LIMIT 1
     FOR UPDATE OF t SKIP LOCKED
@@ -135,7 +139,11 @@ WITH candidate AS (
     FROM candidate c JOIN {_project} p ON p.id = c.project_id
     RETURNING id, task_id, expires_at
 )
-SELECT claimed.id, claimed.expires_at, c.data, p.title, p.template_type
+SELECT claimed.id, claimed.expires_at, c.data, p.title, p.template_type,
+       -- A claim may commit without waiting for the WAL flush: if the server crashes in that
+       -- instant the claim is lost, nothing else (the worker gets a 404 and claims again).
+       -- Submits keep synchronous commit: an answer reported saved is on disk.
+       set_config('synchronous_commit', 'off', true)
 FROM claimed JOIN candidate c ON c.id = claimed.task_id JOIN {_project} p ON p.id = c.project_id
 """
 
@@ -178,6 +186,8 @@ WHERE t.project_id = %(project)s AND t.status = 'open' AND NOT t.is_gold
   AND t.slots_taken < t.overlap
   AND NOT EXISTS (
       SELECT 1 FROM {_assignment} a WHERE a.task_id = t.id AND a.worker_id = %(worker)s)
+  AND NOT EXISTS (SELECT 1 FROM marketplace_projectblock b
+                  WHERE b.project_id = %(project)s AND b.worker_id = %(worker)s)
 LIMIT 1
 """
 CLAIM_BUSY_RETRIES = 20
@@ -254,9 +264,12 @@ def assignment_claim(
     caller must not hold one open (the task row locks would be held until it ends).
     """
     _require_worker(worker)
+    from workers.eligibility import eligible_project_ids, ensure_eligible  # workers imports us
+
     now = now or timezone.now()
     if project is not None:
         project_id = project if isinstance(project, int) else project.pk
+        ensure_eligible(worker=worker, project_id=project_id)  # RequirementsNotMet, 403
         claimed = _claim_in_project(worker_id=worker.pk, project_id=project_id, now=now)
         if (
             claimed is None
@@ -267,7 +280,9 @@ def assignment_claim(
     project_ids = Project.objects.filter(status=ProjectStatus.ACTIVE).order_by(
         "-priority", "-created_at", "id"
     )
-    for project_id in project_ids.values_list("id", flat=True):
+    for project_id in eligible_project_ids(
+        worker=worker, project_ids=project_ids.values_list("id", flat=True)
+    ):
         claimed = _claim_in_project(worker_id=worker.pk, project_id=project_id, now=now)
         if claimed is not None:
             return claimed
@@ -398,6 +413,7 @@ def assignment_submit(
         )
         if cursor.fetchone() is None:  # the row lock makes this unreachable; keep it loud
             raise AllocationError("The assignment changed while saving; try again.")
+    transaction.on_commit(partial(submission_recorded, assignment_id))  # quality rules
     return SubmitResult(assignment_id, now, now > expires_at)
 
 

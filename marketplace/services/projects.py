@@ -12,7 +12,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
-from marketplace.funding import InsufficientFundsError, funding_reserve
+from marketplace.funding import InsufficientFundsError, funding_release, funding_reserve
 from marketplace.models import Project, ProjectStatus, Task, TaskStatus
 from marketplace.task_types import ValidationProblem, task_type
 
@@ -195,6 +195,8 @@ def _transition(project: Project, action: str) -> Project:
         raise ProjectError(f"A {project.get_status_display().lower()} project cannot {action}.")
     project.status = target
     project.save(update_fields=["status", "updated_at", "published_at"])
+    if target in (ProjectStatus.COMPLETED, ProjectStatus.ARCHIVED):
+        funding_release(project=project)  # unspent escrow back to available funds
     return project
 
 

@@ -4,6 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.models import Project, ProjectStatus
+from payments.services import funds_deposit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -11,6 +12,9 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 def test_requester_creates_uploads_and_publishes_a_project(
     page: Page, live_server, requester, password, artifacts_dir, tmp_path
 ):
+    funds_deposit(
+        requester_account=requester.requester_account, amount_cents=10_000, reference="e2e"
+    )
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_label("Email").fill(requester.email)
     page.get_by_label("Password").fill(password)

@@ -2,6 +2,10 @@ import pytest
 
 from marketplace.models import TemplateType
 from marketplace.services.projects import project_create
+from payments.services import funds_deposit
+
+# Publishing reserves escrow; projects made here belong to an organisation with funds for it.
+TEST_FUNDS_CENTS = 10_000_000
 
 LABELS = {
     "labels": [
@@ -10,6 +14,26 @@ LABELS = {
         {"value": "bird", "shortcut": "3"},
     ]
 }
+
+
+def _fund(user):
+    funds_deposit(
+        requester_account=user.requester_account,
+        amount_cents=TEST_FUNDS_CENTS,
+        reference=f"test-funds-{user.requester_account_id}",
+    )
+    return user
+
+
+@pytest.fixture
+def requester(requester):
+    """The shared requester, with funds: marketplace tests publish without thinking of money."""
+    return _fund(requester)
+
+
+@pytest.fixture
+def other_requester(other_requester):
+    return _fund(other_requester)
 
 
 @pytest.fixture
@@ -25,6 +49,7 @@ def make_project(db):
             "gold_ratio": 0.1,
             **fields,
         }
+        _fund(owner)
         return project_create(account=owner.requester_account, created_by=owner, **values)
 
     return make

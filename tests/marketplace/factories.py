@@ -13,6 +13,7 @@ from django.utils import timezone
 from accounts.models import RequesterAccount, Role, User
 from marketplace.models import Assignment, Project, ProjectStatus, Task, TemplateType
 from marketplace.task_types import task_type
+from payments.services import funds_deposit
 
 LABELS = ["cat", "dog"]
 
@@ -41,6 +42,7 @@ class WorkerFactory(factory.django.DjangoModelFactory):
 class ProjectFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Project
+        skip_postgeneration_save = True
 
     account = factory.SubFactory(RequesterAccountFactory)
     title = factory.Sequence(lambda n: f"Project {n}")
@@ -52,6 +54,17 @@ class ProjectFactory(factory.django.DjangoModelFactory):
     gold_ratio = 0.0
     time_limit_seconds = 600
     status = ProjectStatus.ACTIVE
+
+    @factory.post_generation
+    def funded(project, create, extracted, **kwargs):
+        """Active without a reservation: approvals draw on the organisation's available funds,
+        so give it some (``funded=False`` leaves the account empty)."""
+        if create and extracted is not False:
+            funds_deposit(
+                requester_account=project.account,
+                amount_cents=10_000_000,
+                reference=f"factory-funds-{project.account_id}",
+            )
 
 
 class TaskFactory(factory.django.DjangoModelFactory):

@@ -8,6 +8,7 @@ from accounts.models import RequesterAccount, Role, User
 from accounts.services import user_create
 from marketplace.models import Project, TemplateType
 from marketplace.services.projects import project_create, project_publish, tasks_add
+from payments.services import funds_deposit
 
 PASSWORD = "quorum-demo-2026"
 ORGANISATION = "Acme Research"
@@ -33,6 +34,7 @@ REVIEWS = [
     ("Boring from start to finish.", "negative"),
     ("Some good moments, some slow ones.", "neutral"),
 ]
+DEMO_FUNDS_CENTS = 50_000  # $500 by bank transfer, recorded once (the reference is fixed)
 GOLD_EVERY = 4  # every fourth review is a gold task with its known answer
 
 
@@ -56,6 +58,11 @@ class Command(BaseCommand):
             if role == Role.REQUESTER:
                 account = user.requester_account
         requester = User.objects.get(email="requester@quorum.local")
+        funds_deposit(
+            requester_account=account,
+            amount_cents=DEMO_FUNDS_CENTS,
+            reference="demo-opening-balance",
+        )
         if not Project.objects.filter(account=account, title=PROJECT_TITLE).exists():
             self._create_project(account, requester)
         self.stdout.write(self.style.SUCCESS("Demo ready at http://127.0.0.1:8000"))

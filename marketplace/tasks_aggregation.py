@@ -1,0 +1,88 @@
+"""Background jobs of aggregation and worker quality (imported by marketplace/tasks.py so
+Celery's autodiscovery registers them).
+
+After every submission (``submission_recorded``, enqueued on commit by ``assignment_submit``):
+the quality rules for that worker, then a debounced aggregation of the project — at most one
+run scheduled per project per ``AGGREGATION_DEBOUNCE_SECONDS`` (a cache key set with ``add``),
+running that many seconds after the first answer of the window, so it sees the whole burst.
+"""
+
+import logging
+
+from celery import shared_task
+from django.conf import settings
+from django.core.cache import cache
+from django.db import OperationalError
+
+from marketplace.models import Assignment
+from marketplace.services.aggregation import AggregationBusy, project_aggregate
+from marketplace.services.quality import quality_rules_run
+
+logger = logging.getLogger(__name__)
+
+
+def _debounce_seconds() -> int:
+    return int(getattr(settings, "AGGREGATION_DEBOUNCE_SECONDS", 60))
+
+
+def submission_recorded(assignment_id: int) -> None:
+    """Called on commit of a submit. Never raises into the request: the answer is saved, and a
+    lost quality check is redone by the next submission of the same worker."""
+    try:
+        quality_after_submission.delay(assignment_id)
+    except Exception:  # a broker outage must not turn a saved answer into an error page
+        logger.exception("Could not enqueue the quality check of assignment %s", assignment_id)
+
+
+def aggregation_schedule(project_id: int) -> bool:
+    """Schedule one aggregation of the project unless one is already scheduled in the window.
+    Returns whether this call scheduled it."""
+    delay = _debounce_seconds()
+    if not cache.add(f"aggregation:scheduled:{project_id}", 1, timeout=delay):
+        return False
+    aggregate_project.apply_async((project_id,), countdown=delay)
+    return True
+
+
+@shared_task(
+    name="marketplace.quality_after_submission",
+    bind=True,
+    max_retries=3,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def quality_after_submission(self, assignment_id: int) -> int:
+    """Run the project's quality rules for the answer's worker, then schedule aggregation.
+    Safe twice: rules record each action once. Returns the number of actions taken."""
+    row = Assignment.objects.filter(pk=assignment_id).values_list("project_id", "worker_id").first()
+    if row is None:
+        return 0
+    project_id, worker_id = row
+    try:
+        outcome = quality_rules_run(project_id=project_id, worker_id=worker_id)
+    except OperationalError as error:
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+    aggregation_schedule(project_id)
+    return len(outcome.actions)
+
+
+@shared_task(
+    name="marketplace.aggregate_project",
+    bind=True,
+    max_retries=5,
+    acks_late=True,
+    reject_on_worker_lost=True,
+)
+def aggregate_project(self, project_id: int, method: str | None = None) -> dict:
+    """Aggregate a project (after submissions, debounced, or on demand). Rewrites only what
+    changed, so a duplicate run is harmless; a run that meets another in progress retries."""
+    try:
+        run = project_aggregate(project_id=project_id, method=method)
+    except (AggregationBusy, OperationalError) as error:
+        raise self.retry(exc=error, countdown=10 * 2**self.request.retries) from error
+    logger.info("Aggregated project %s: %s", project_id, run)
+    return {
+        "tasks_labelled": run.tasks_labelled,
+        "tasks_closed": run.tasks_closed,
+        "seconds": run.seconds,
+    }

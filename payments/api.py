@@ -1,0 +1,193 @@
+"""Payments API: funds, ledger history, card top-ups, bank deposits and worker earnings. Thin:
+validate, call a service or selector, serialise. Errors use ``config.api.error_response``."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import generics, serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import RequesterAccount
+from accounts.permissions import IsRequester, IsStaff, IsWorker
+from config.api import error_response
+from payments import selectors
+from payments.models import CardPayment, LedgerEntry
+from payments.services import (
+    FundingError,
+    card_payment_start,
+    funds_deposit,
+)
+
+MAX_BULK_REVIEW = 1000
+
+
+class EscrowLineSerializer(serializers.Serializer):
+    project_id = serializers.IntegerField()
+    title = serializers.CharField()
+    status = serializers.CharField()
+    balance_cents = serializers.IntegerField()
+    paid_assignments = serializers.IntegerField()
+
+
+class FundsSerializer(serializers.Serializer):
+    available_cents = serializers.IntegerField()
+    escrow_cents = serializers.IntegerField()
+    escrows = EscrowLineSerializer(many=True)
+
+
+class LedgerEntrySerializer(serializers.ModelSerializer):
+    kind = serializers.CharField(source="transaction.kind")
+    memo = serializers.CharField(source="transaction.memo")
+    transaction_id = serializers.IntegerField()
+    account = serializers.CharField(source="account.kind")
+    project_id = serializers.IntegerField(source="transaction.project_id", allow_null=True)
+    created_at = serializers.DateTimeField(source="transaction.created_at")
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "id",
+            "transaction_id",
+            "kind",
+            "memo",
+            "account",
+            "amount_cents",
+            "project_id",
+            "created_at",
+        ]
+
+
+class CardPaymentSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CardPayment
+        fields = [
+            "id",
+            "payment_intent_id",
+            "amount_cents",
+            "status",
+            "failure_message",
+            "created_at",
+            "credited_at",
+        ]
+
+
+class FundsApi(APIView):
+    permission_classes = [IsRequester]
+
+    @extend_schema(responses=FundsSerializer, operation_id="v1_funds_retrieve")
+    def get(self, request):
+        summary = selectors.funds_summary(requester_account=request.user.requester_account)
+        return Response(FundsSerializer(summary).data)
+
+
+class LedgerHistoryApi(generics.ListAPIView):
+    """The organisation's ledger entries (available funds and project escrow), newest first."""
+
+    permission_classes = [IsRequester]
+    serializer_class = LedgerEntrySerializer
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):  # schema generation
+            return LedgerEntry.objects.none()
+        return selectors.ledger_entries_for_requester(
+            requester_account=self.request.user.requester_account
+        )
+
+
+class CardPaymentCreateSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(min_value=1)
+    payment_method = serializers.CharField(
+        max_length=100, help_text="A Stripe PaymentMethod id, e.g. from Stripe.js."
+    )
+
+
+class CardPaymentListCreateApi(APIView):
+    permission_classes = [IsRequester]
+
+    @extend_schema(responses=CardPaymentSerializer(many=True), operation_id="v1_card_payments_list")
+    def get(self, request):
+        payments = selectors.card_payments_for(requester_account=request.user.requester_account)
+        return Response(CardPaymentSerializer(payments[:100], many=True).data)
+
+    @extend_schema(
+        request=CardPaymentCreateSerializer,
+        responses={202: CardPaymentSerializer},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="Repeating a request with the same key reuses its payment.",
+            )
+        ],
+        operation_id="v1_card_payments_create",
+        description="Charge a card. The balance is credited when Stripe's webhook confirms the "
+        "payment, so the answer is 202 with status ``created``.",
+    )
+    def post(self, request):
+        serializer = CardPaymentCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            return error_response(
+                "idempotency_key_required", "Send an Idempotency-Key header (up to 100 chars)."
+            )
+        try:
+            payment = card_payment_start(
+                user=request.user,
+                amount_cents=serializer.validated_data["amount_cents"],
+                payment_method=serializer.validated_data["payment_method"],
+                request_key=key,
+            )
+        except FundingError as error:
+            return error_response("payment_refused", str(error), status.HTTP_402_PAYMENT_REQUIRED)
+        return Response(CardPaymentSerializer(payment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class DepositSerializer(serializers.Serializer):
+    requester_account_id = serializers.IntegerField()
+    amount_cents = serializers.IntegerField(min_value=1)
+    reference = serializers.CharField(max_length=150)
+
+
+class DepositApi(APIView):
+    """Staff record a bank transfer received from an organisation (once per reference)."""
+
+    permission_classes = [IsStaff]
+
+    @extend_schema(
+        request=DepositSerializer,
+        responses={
+            201: inline_serializer("Deposit", {"transaction_id": serializers.IntegerField()})
+        },
+        operation_id="v1_deposits_create",
+    )
+    def post(self, request):
+        serializer = DepositSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = RequesterAccount.objects.filter(
+            pk=serializer.validated_data["requester_account_id"]
+        ).first()
+        if account is None:
+            return error_response("not_found", "No such organisation.", status.HTTP_404_NOT_FOUND)
+        posted = funds_deposit(
+            requester_account=account,
+            amount_cents=serializer.validated_data["amount_cents"],
+            reference=serializer.validated_data["reference"],
+            created_by=request.user,
+        )
+        return Response({"transaction_id": posted.pk}, status=status.HTTP_201_CREATED)
+
+
+class EarningsSerializer(serializers.Serializer):
+    pending_cents = serializers.IntegerField()
+    approved_cents = serializers.IntegerField()
+    paid_cents = serializers.IntegerField()
+    rejected_count = serializers.IntegerField()
+
+
+class EarningsApi(APIView):
+    permission_classes = [IsWorker]
+
+    @extend_schema(responses=EarningsSerializer, operation_id="v1_earnings_retrieve")
+    def get(self, request):
+        return Response(EarningsSerializer(selectors.worker_earnings(worker=request.user)).data)

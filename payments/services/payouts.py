@@ -1,0 +1,168 @@
+"""Worker payouts by the manual method: staff export approved payouts as a bank-transfer batch
+(CSV), send them, then mark each paid with the bank's reference.
+
+    requested ──approve──▶ approved ──mark paid──▶ paid
+        │  ▲                  │
+        hold └──release hold──┘ (held)
+    requested / approved / held ──cancel──▶ cancelled (money back to the payable balance)
+
+Requesting moves the amount from the worker's payable balance to payouts in flight, under the
+account's row lock, so concurrent requests can never spend the same cents twice.
+"""
+
+import csv
+import io
+
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import User
+from payments import ledger, money
+from payments.models import Payout, PayoutStatus, TransactionKind
+
+MIN_PAYOUT_CENTS = 500
+
+
+class PayoutError(Exception):
+    """A refused payout operation; the message is for the person who asked."""
+
+
+@transaction.atomic
+def payout_request(*, worker: User, amount_cents: int) -> Payout:
+    if not worker.is_worker:
+        raise PayoutError("Only workers request payouts.")
+    if amount_cents < MIN_PAYOUT_CENTS:
+        raise PayoutError(f"The minimum payout is {money.format_cents(MIN_PAYOUT_CENTS)}.")
+    payout = Payout.objects.create(worker=worker, amount_cents=amount_cents)
+    try:
+        ledger.transfer(
+            source=ledger.worker_payable_account(worker),
+            destination=ledger.payouts_in_flight_account(),
+            amount_cents=amount_cents,
+            kind=TransactionKind.PAYOUT_REQUEST,
+            memo=f"Payout {payout.pk} requested",
+            idempotency_key=f"payout:{payout.pk}:request",
+            created_by=worker,
+        )
+    except ledger.OverdraftError as error:
+        raise PayoutError(
+            f"You can withdraw up to {money.format_cents(error.balance_cents)}."
+        ) from error
+    return payout
+
+
+def _locked(payout_id: int, allowed: set[str], action: str) -> Payout:
+    payout = Payout.objects.select_for_update().filter(pk=payout_id).first()
+    if payout is None:
+        raise PayoutError("No such payout.")
+    if payout.status not in allowed:
+        raise PayoutError(f"A {payout.get_status_display().lower()} payout cannot be {action}.")
+    return payout
+
+
+def _move(payout: Payout, status: str, staff: User, **fields) -> Payout:
+    payout.status = status
+    payout.decided_by = staff
+    for name, value in fields.items():
+        setattr(payout, name, value)
+    payout.save()
+    return payout
+
+
+@transaction.atomic
+def payout_approve(*, payout_id: int, staff: User) -> Payout:
+    payout = _locked(payout_id, {PayoutStatus.REQUESTED, PayoutStatus.HELD}, "approved")
+    return _move(payout, PayoutStatus.APPROVED, staff)
+
+
+@transaction.atomic
+def payout_hold(*, payout_id: int, staff: User, note: str = "") -> Payout:
+    payout = _locked(payout_id, {PayoutStatus.REQUESTED, PayoutStatus.APPROVED}, "held")
+    return _move(payout, PayoutStatus.HELD, staff, note=note[:300])
+
+
+@transaction.atomic
+def payout_mark_paid(*, payout_id: int, staff: User, reference: str) -> Payout:
+    """The bank transfer went out: the money leaves the platform. Needs the bank's reference."""
+    reference = reference.strip()
+    if not reference:
+        raise PayoutError("Enter the bank transfer's reference.")
+    payout = Payout.objects.select_for_update().filter(pk=payout_id).first()
+    if payout is not None and payout.status == PayoutStatus.PAID:
+        return payout  # marking twice is harmless
+    payout = _locked(payout_id, {PayoutStatus.APPROVED}, "marked paid")
+    ledger.transfer(
+        source=ledger.payouts_in_flight_account(),
+        destination=ledger.external_bank_account(),
+        amount_cents=payout.amount_cents,
+        kind=TransactionKind.PAYOUT_PAID,
+        memo=f"Payout {payout.pk} sent, bank reference {reference}",
+        idempotency_key=f"payout:{payout.pk}:paid",
+        created_by=staff,
+    )
+    return _move(payout, PayoutStatus.PAID, staff, reference=reference, paid_at=timezone.now())
+
+
+@transaction.atomic
+def payout_cancel(*, payout_id: int, staff: User, note: str = "") -> Payout:
+    """Give the amount back to the worker's payable balance."""
+    allowed = {PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.HELD}
+    payout = _locked(payout_id, allowed, "cancelled")
+    ledger.transfer(
+        source=ledger.payouts_in_flight_account(),
+        destination=ledger.worker_payable_account(payout.worker_id),
+        amount_cents=payout.amount_cents,
+        kind=TransactionKind.PAYOUT_CANCEL,
+        memo=f"Payout {payout.pk} cancelled",
+        idempotency_key=f"payout:{payout.pk}:cancel",
+        created_by=staff,
+    )
+    return _move(payout, PayoutStatus.CANCELLED, staff, note=note[:300])
+
+
+def payouts_approve_many(*, payout_ids: list[int], staff: User) -> dict[str, int]:
+    """Bulk approval; each payout is its own transaction."""
+    counts = {"approved": 0, "refused": 0}
+    for payout_id in payout_ids:
+        try:
+            payout_approve(payout_id=payout_id, staff=staff)
+        except PayoutError:
+            counts["refused"] += 1
+        else:
+            counts["approved"] += 1
+    return counts
+
+
+CSV_HEADER = ["payout_id", "worker_email", "worker_name", "amount", "currency", "requested_at"]
+
+
+def payouts_export_csv(*, payouts) -> str:
+    """A bank-transfer batch of the given (approved) payouts. Reading it changes nothing."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_HEADER)
+    for payout in payouts:
+        writer.writerow(
+            [
+                payout.pk,
+                payout.worker.email,
+                payout.worker.full_name,
+                f"{payout.amount_cents // 100}.{payout.amount_cents % 100:02d}",
+                "USD",
+                payout.requested_at.isoformat(),
+            ]
+        )
+    return buffer.getvalue()
+
+
+def payout_act(*, payout_id: int, action: str, staff: User, reference="", note="") -> Payout:
+    """One staff decision by name, for the queue page and the API."""
+    if action == "approve":
+        return payout_approve(payout_id=payout_id, staff=staff)
+    if action == "hold":
+        return payout_hold(payout_id=payout_id, staff=staff, note=note)
+    if action == "cancel":
+        return payout_cancel(payout_id=payout_id, staff=staff, note=note)
+    if action == "paid":
+        return payout_mark_paid(payout_id=payout_id, staff=staff, reference=reference)
+    raise PayoutError(f"Unknown payout action “{action}”.")

@@ -1,0 +1,302 @@
+"""Qualification tests: scoring on the server, time limit, retake delay, attempt limit, expiry,
+grants and revocations by hand."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from workers.models import QualificationKind, WorkerQualification
+from workers.services.errors import AttemptRefused, InvalidInput, NotFound
+from workers.services.qualifications import (
+    attempt_answer,
+    attempt_start,
+    attempt_submit,
+    qualification_grant,
+    qualification_question_create,
+    qualification_request,
+    qualification_revoke,
+    qualification_type_create,
+)
+
+pytestmark = pytest.mark.django_db
+
+SENTIMENT = {"labels": ["positive", "negative"]}
+QUESTIONS = [
+    ("I love it", "positive"),
+    ("Terrible service", "negative"),
+    ("Best day ever", "positive"),
+    ("Never again", "negative"),
+]
+
+
+def make_test(actor, *, questions=QUESTIONS, **fields):
+    """A sentiment test owned by ``actor``'s organisation (or platform-wide for staff)."""
+    values = {
+        "name": "Sentiment basics",
+        "kind": QualificationKind.TEST,
+        "passing_score": 75,
+        "retake_delay_seconds": 3600,
+        "time_limit_seconds": 600,
+        **fields,
+    }
+    qualification = qualification_type_create(actor=actor, **values)
+    for text, answer in questions:
+        qualification_question_create(
+            actor=actor,
+            qualification=qualification,
+            template_type="classification",
+            label_config=SENTIMENT,
+            data={"text": text},
+            answer_key=answer,
+            explanation=f"“{text}” is {answer}.",
+        )
+    return qualification
+
+
+def answers_for(qualification, right: int) -> dict[str, str]:
+    """Answers with the first ``right`` questions right and the rest wrong."""
+    flip = {"positive": "negative", "negative": "positive"}
+    return {
+        str(question.pk): question.answer_key if index < right else flip[question.answer_key]
+        for index, question in enumerate(qualification.questions.all())
+    }
+
+
+def take(worker, qualification, right: int, now=None):
+    attempt = attempt_start(worker=worker, qualification=qualification, now=now)
+    return attempt_submit(
+        worker=worker,
+        attempt_id=attempt.pk,
+        answers=answers_for(qualification, right),
+        now=now,
+    )
+
+
+def test_three_of_four_right_scores_75_and_passes_with_the_score_as_value(requester, worker):
+    qualification = make_test(requester, validity_days=30)
+    attempt = take(worker, qualification, right=3)
+    assert (attempt.score, attempt.passed) == (75, True)
+    grant = WorkerQualification.objects.get(worker=worker, qualification=qualification)
+    assert grant.value == 75
+    assert grant.expires_at - grant.granted_at == timedelta(days=30)
+    assert worker.notifications.filter(text__contains="Sentiment basics").exists()
+
+
+def test_two_of_four_right_fails_and_grants_nothing(requester, worker):
+    qualification = make_test(requester)
+    attempt = take(worker, qualification, right=2)
+    assert (attempt.score, attempt.passed) == (50, False)
+    assert not WorkerQualification.objects.filter(worker=worker).exists()
+    assert attempt.results == {
+        key: index < 2 for index, key in enumerate(answers_for(qualification, 0))
+    }
+
+
+def test_invalid_or_missing_answers_count_as_wrong(requester, worker):
+    qualification = make_test(requester)
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    first = qualification.questions.first()
+    attempt = attempt_submit(
+        worker=worker, attempt_id=attempt.pk, answers={str(first.pk): "not-a-label"}
+    )
+    assert attempt.score == 0
+
+
+def test_answer_recorded_one_at_a_time_must_fit_the_template(requester, worker):
+    qualification = make_test(requester)
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    question = qualification.questions.first()
+    with pytest.raises(InvalidInput):
+        attempt_answer(
+            worker=worker, attempt_id=attempt.pk, question_id=question.pk, answer="maybe"
+        )
+    for question in qualification.questions.all():
+        attempt_answer(
+            worker=worker,
+            attempt_id=attempt.pk,
+            question_id=question.pk,
+            answer=question.answer_key,
+        )
+    assert attempt_submit(worker=worker, attempt_id=attempt.pk).score == 100
+
+
+def test_free_text_answers_compare_without_case_or_extra_spaces(requester, worker):
+    qualification = qualification_type_create(actor=requester, name="Capitals", passing_score=100)
+    question = qualification_question_create(
+        actor=requester,
+        qualification=qualification,
+        template_type="free_text",
+        label_config={},
+        data={"text": "Capital of France?"},
+        answer_key="Paris",
+    )
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    attempt = attempt_submit(
+        worker=worker, attempt_id=attempt.pk, answers={str(question.pk): "  paris "}
+    )
+    assert attempt.passed
+
+
+def test_a_question_with_an_answer_key_outside_its_labels_is_refused(requester):
+    qualification = qualification_type_create(actor=requester, name="Bad key")
+    with pytest.raises(InvalidInput) as refused:
+        qualification_question_create(
+            actor=requester,
+            qualification=qualification,
+            template_type="classification",
+            label_config=SENTIMENT,
+            data={"text": "meh"},
+            answer_key="neutral",
+        )
+    assert "answer_key" in refused.value.fields
+
+
+def test_the_same_open_attempt_is_resumed_not_duplicated(requester, worker):
+    qualification = make_test(requester)
+    first = attempt_start(worker=worker, qualification=qualification)
+    assert attempt_start(worker=worker, qualification=qualification).pk == first.pk
+
+
+def test_answers_after_the_time_limit_score_nothing(requester, worker):
+    qualification = make_test(requester, time_limit_seconds=60)
+    start = timezone.now()
+    attempt = attempt_start(worker=worker, qualification=qualification, now=start)
+    attempt = attempt_submit(
+        worker=worker,
+        attempt_id=attempt.pk,
+        answers=answers_for(qualification, 4),
+        now=start + timedelta(minutes=5),
+    )
+    assert (attempt.score, attempt.passed, attempt.timed_out) == (0, False, True)
+
+
+def test_retake_waits_for_the_delay_after_a_failed_attempt(requester, worker):
+    qualification = make_test(requester, retake_delay_seconds=3600)
+    start = timezone.now()
+    take(worker, qualification, right=1, now=start)
+    with pytest.raises(AttemptRefused, match="retake"):
+        attempt_start(worker=worker, qualification=qualification, now=start + timedelta(minutes=59))
+    later = start + timedelta(minutes=61)
+    assert take(worker, qualification, right=4, now=later).passed
+
+
+def test_no_attempt_beyond_the_maximum(requester, worker):
+    qualification = make_test(requester, retake_delay_seconds=0, max_attempts=2)
+    take(worker, qualification, right=0)
+    take(worker, qualification, right=0)
+    with pytest.raises(AttemptRefused, match="all 2 attempts"):
+        attempt_start(worker=worker, qualification=qualification)
+
+
+def test_a_worker_holding_the_qualification_cannot_retake_until_it_expires(requester, worker):
+    qualification = make_test(requester, validity_days=7)
+    start = timezone.now()
+    take(worker, qualification, right=4, now=start)
+    with pytest.raises(AttemptRefused, match="already hold"):
+        attempt_start(worker=worker, qualification=qualification, now=start + timedelta(days=6))
+    attempt = attempt_start(
+        worker=worker, qualification=qualification, now=start + timedelta(days=8)
+    )
+    assert attempt.is_open
+
+
+def test_someone_elses_attempt_is_not_found(requester, worker, make_user):
+    qualification = make_test(requester)
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    with pytest.raises(NotFound):
+        attempt_submit(worker=make_user(), attempt_id=attempt.pk, answers={})
+
+
+def test_auto_granted_qualification_gives_its_value_on_request(requester, worker):
+    qualification = qualification_type_create(
+        actor=requester, name="Opted in", kind=QualificationKind.AUTO, auto_value=5
+    )
+    grant = qualification_request(worker=worker, qualification=qualification)
+    assert grant.value == 5
+
+
+def test_grant_and_revoke_by_hand_need_a_reason_and_are_audited(requester, worker):
+    qualification = qualification_type_create(
+        actor=requester, name="Trusted", kind=QualificationKind.MANUAL
+    )
+    with pytest.raises(InvalidInput):
+        qualification_grant(
+            actor=requester, worker=worker, qualification=qualification, value=1, reason=" "
+        )
+    qualification_grant(
+        actor=requester, worker=worker, qualification=qualification, value=3, reason="Great work"
+    )
+    grant = qualification_revoke(
+        actor=requester, worker=worker, qualification=qualification, reason="Spam answers"
+    )
+    assert grant.revoked_at is not None
+    from workers.models import AuditLogEntry
+
+    actions = list(
+        AuditLogEntry.objects.filter(worker=worker).order_by("id").values_list("action", "reason")
+    )
+    assert actions == [("grant", "Great work"), ("revoke", "Spam answers")]
+
+
+def test_a_revoked_qualification_cannot_be_earned_back_by_retaking_the_test(requester, worker):
+    qualification = make_test(requester, retake_delay_seconds=0)
+    take(worker, qualification, right=4)
+    qualification_revoke(
+        actor=requester, worker=worker, qualification=qualification, reason="Cheated"
+    )
+    with pytest.raises(AttemptRefused, match="revoked"):
+        attempt_start(worker=worker, qualification=qualification)
+
+
+def test_a_requester_cannot_manage_another_organisations_qualification(
+    requester, other_requester, worker
+):
+    qualification = make_test(requester)
+    with pytest.raises(NotFound):
+        qualification_grant(
+            actor=other_requester,
+            worker=worker,
+            qualification=qualification,
+            value=100,
+            reason="Sneaky",
+        )
+
+
+def test_a_training_explains_each_answer_at_once_and_a_pass_grants(requester, worker):
+    from workers.services.qualifications import training_feedback
+
+    qualification = make_test(requester, kind=QualificationKind.TRAINING, passing_score=50)
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    first, *rest = qualification.questions.all()
+    attempt = attempt_answer(
+        worker=worker, attempt_id=attempt.pk, question_id=first.pk, answer="negative"
+    )
+    feedback = training_feedback(attempt=attempt, question_id=first.pk)
+    assert feedback == {
+        "question": first.pk,
+        "correct": False,
+        "explanation": "“I love it” is positive.",
+    }
+    with pytest.raises(AttemptRefused, match="cannot be changed"):
+        attempt_answer(
+            worker=worker, attempt_id=attempt.pk, question_id=first.pk, answer="positive"
+        )
+    attempt = attempt_submit(
+        worker=worker,
+        attempt_id=attempt.pk,
+        answers={str(first.pk): "positive", **{str(q.pk): q.answer_key for q in rest}},
+    )
+    assert (attempt.score, attempt.passed) == (75, True)  # the explained answer stayed wrong
+
+
+def test_a_test_gives_no_feedback_before_the_submit(requester, worker):
+    from workers.services.qualifications import training_feedback
+
+    qualification = make_test(requester, show_feedback=True)
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    question = qualification.questions.first()
+    attempt = attempt_answer(
+        worker=worker, attempt_id=attempt.pk, question_id=question.pk, answer="negative"
+    )
+    assert training_feedback(attempt=attempt, question_id=question.pk) is None

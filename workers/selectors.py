@@ -1,0 +1,160 @@
+"""Reads for the worker's pages and API: the task feed and the assignment being worked on.
+
+Nothing here ever returns a task's gold answer, gold explanation or ``is_gold`` to the caller's
+templates: the workspace must not let a worker tell gold tasks apart.
+"""
+
+from dataclasses import dataclass
+
+from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
+from django.utils import timezone
+
+from accounts.models import User
+from marketplace.models import (
+    Assignment,
+    AssignmentStatus,
+    Project,
+    ProjectStatus,
+    Task,
+)
+
+
+@dataclass(frozen=True)
+class Accuracy:
+    """The worker's gold answers in one project: how many they gave, how many matched."""
+
+    answered: int
+    correct: int
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.correct / self.answered)
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    project: Project
+    tasks_remaining: int  # at most REMAINING_CAP + 1, shown as "1000+"
+    live_assignment: int | None  # an unexpired assignment the worker can resume
+    accuracy: Accuracy | None  # None until the worker has answered a gold task here
+
+    @property
+    def tasks_remaining_label(self) -> str:
+        return (
+            f"{REMAINING_CAP}+"
+            if self.tasks_remaining > REMAINING_CAP
+            else str(self.tasks_remaining)
+        )
+
+    @property
+    def time_limit(self) -> str:
+        return duration_label(self.project.time_limit_seconds)
+
+
+def duration_label(seconds: int) -> str:
+    """600 -> "10 min", 90 -> "1 min 30 s", 7200 -> "2 h"."""
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    parts = [f"{hours} h"] * bool(hours) + [f"{minutes} min"] * bool(minutes)
+    parts += [f"{seconds} s"] * bool(seconds)
+    return " ".join(parts) or "0 s"
+
+
+# Counting a million-task project's open tasks on every feed view would cost a scan; past this
+# many the feed says "1000+".
+REMAINING_CAP = 1000
+
+# Regular tasks of the outer project with a free slot that the worker has not had, counted up
+# to REMAINING_CAP + 1 rows (a range of the partial index task_open_by_fill).
+_REMAINING_SQL = f"""
+SELECT count(*) FROM (
+    SELECT 1 FROM {Task._meta.db_table} t
+    WHERE t.project_id = {Project._meta.db_table}.id AND t.status = 'open' AND NOT t.is_gold
+      AND t.slots_taken < t.overlap
+      AND NOT EXISTS (
+          SELECT 1 FROM {Assignment._meta.db_table} a
+          WHERE a.task_id = t.id AND a.worker_id = %s)
+    LIMIT {REMAINING_CAP + 1}) AS open_for_worker
+"""
+
+
+def worker_accuracy_by_project(*, worker: User, project_ids=None) -> dict[int, Accuracy]:
+    """Share of the worker's submitted gold answers equal to the task's gold answer, per project.
+
+    Answers and gold answers are both stored normalised by ``marketplace.task_types`` (labels in
+    config order, spans sorted), so JSON equality is the comparison. Boxes and free text count
+    as correct only when exactly equal; the aggregation module judges those more finely.
+    """
+    rows = Assignment.objects.filter(
+        worker_id=worker.pk, is_gold=True, status=AssignmentStatus.SUBMITTED
+    )
+    if project_ids is not None:
+        rows = rows.filter(project_id__in=project_ids)
+    totals = (
+        rows.order_by()
+        .values("project_id")
+        .annotate(
+            answered=Count("id"),
+            correct=Count("id", filter=Q(answer=F("task__gold_answer"))),
+        )
+    )
+    return {
+        row["project_id"]: Accuracy(answered=row["answered"], correct=row["correct"])
+        for row in totals
+    }
+
+
+def task_feed_for_worker(*, worker: User) -> list[FeedEntry]:
+    """Active projects that still have work for this worker (or an assignment to resume),
+    highest priority first, as allocation serves them."""
+    now = timezone.now()
+    # Our own table names only; the worker id is a query parameter.
+    remaining = RawSQL(_REMAINING_SQL, [worker.pk], output_field=IntegerField())  # noqa: S611
+    live = Assignment.objects.filter(
+        project_id=OuterRef("pk"),
+        worker_id=worker.pk,
+        status=AssignmentStatus.LIVE,
+        expires_at__gt=now,
+    ).order_by("-claimed_at")
+    projects = list(
+        Project.objects.filter(status=ProjectStatus.ACTIVE)
+        .select_related("account")
+        .annotate(
+            tasks_remaining=remaining,
+            live_assignment=Subquery(live.values("id")[:1]),
+        )
+        .filter(Q(tasks_remaining__gt=0) | Q(live_assignment__isnull=False))
+        .order_by("-priority", "-created_at", "id")
+    )
+    accuracy = worker_accuracy_by_project(worker=worker, project_ids=[p.pk for p in projects])
+    return [
+        FeedEntry(
+            project=project,
+            tasks_remaining=project.tasks_remaining,
+            live_assignment=project.live_assignment,
+            accuracy=accuracy.get(project.pk),
+        )
+        for project in projects
+    ]
+
+
+def project_get_for_work(*, project_id: int) -> Project | None:
+    """The project if it is open for work, else None."""
+    return Project.objects.filter(pk=project_id, status=ProjectStatus.ACTIVE).first()
+
+
+def assignment_live_for_worker(*, worker: User, project: Project) -> Assignment | None:
+    """The worker's newest unexpired live assignment in ``project``, to resume after a reload
+    instead of claiming another task (which would leave the first one holding its slot)."""
+    return (
+        Assignment.objects.filter(
+            worker_id=worker.pk,
+            project_id=project.pk,
+            status=AssignmentStatus.LIVE,
+            expires_at__gt=timezone.now(),
+        )
+        .select_related("task")
+        .order_by("-claimed_at", "-id")
+        .first()
+    )

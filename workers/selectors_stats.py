@@ -1,0 +1,62 @@
+"""A worker's track record on the platform, as requirements and dashboards read it.
+
+Gold accuracy counts submitted answers to gold tasks whose answer equals the gold answer (JSON
+equality in the database). Approval rate counts reviewed assignments only; a worker with none
+reviewed has 100 %, as on MTurk, so requesters who want a track record add "approved ≥ n".
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import Count, F, Q
+
+from marketplace.models import Assignment, AssignmentStatus, ReviewStatus
+
+# (level, approved assignments at least, gold accuracy % at least), highest first. Staff change
+# them with the WORKFORCE_SKILL_LEVELS setting.
+DEFAULT_SKILL_LEVELS = [(3, 500, 90), (2, 50, 80), (1, 0, 0)]
+
+
+@dataclass(frozen=True)
+class WorkerStats:
+    submitted: int
+    approved: int
+    rejected: int
+    gold_answered: int
+    gold_correct: int
+
+    @property
+    def gold_accuracy(self) -> int | None:
+        """Percent of gold tasks answered right; None before the first gold answer."""
+        if not self.gold_answered:
+            return None
+        return round(100 * self.gold_correct / self.gold_answered)
+
+    @property
+    def approval_rate(self) -> int:
+        reviewed = self.approved + self.rejected
+        return round(100 * self.approved / reviewed) if reviewed else 100
+
+    @property
+    def skill_level(self) -> int:
+        levels = getattr(settings, "WORKFORCE_SKILL_LEVELS", DEFAULT_SKILL_LEVELS)
+        accuracy = self.gold_accuracy or 0
+        for level, approved, min_accuracy in levels:
+            if self.approved >= approved and accuracy >= min_accuracy:
+                return level
+        return 0
+
+
+def worker_stats(*, worker_id: int, project_ids=None) -> WorkerStats:
+    """One aggregate query over the worker's submitted assignments (index on worker)."""
+    queryset = Assignment.objects.filter(worker_id=worker_id, status=AssignmentStatus.SUBMITTED)
+    if project_ids is not None:
+        queryset = queryset.filter(project_id__in=project_ids)
+    totals = queryset.aggregate(
+        submitted=Count("id", filter=Q(is_gold=False)),
+        approved=Count("id", filter=Q(is_gold=False, review_status=ReviewStatus.APPROVED)),
+        rejected=Count("id", filter=Q(is_gold=False, review_status=ReviewStatus.REJECTED)),
+        gold_answered=Count("id", filter=Q(is_gold=True)),
+        gold_correct=Count("id", filter=Q(is_gold=True, answer=F("task__gold_answer"))),
+    )
+    return WorkerStats(**totals)
