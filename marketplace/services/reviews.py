@@ -16,7 +16,7 @@ from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Value, W
 from django.utils import timezone
 
 from accounts.models import User
-from marketplace.funding import funding_pay, funding_refund_rejected
+from marketplace.funding import InsufficientFundsError, funding_pay, funding_refund_rejected
 from marketplace.models import (
     Assignment,
     AssignmentStatus,
@@ -144,7 +144,8 @@ def assignments_review(
                 assignment_approve(assignment_id=assignment_id, project=project)
             else:
                 assignment_reject(assignment_id=assignment_id, project=project, reason=reason)
-        except ReviewError:
+        except (ReviewError, InsufficientFundsError):
+            # One refusal (e.g. the organisation ran out of funds) must not stop the batch.
             counts["refused"] += 1
         else:
             counts["reviewed"] += 1
@@ -172,7 +173,7 @@ def assignments_auto_approve(*, now: datetime | None = None, limit: int = AUTO_A
     for assignment_id in list(due):
         try:
             assignment_approve(assignment_id=assignment_id, now=now)
-        except ReviewError:
-            continue  # reviewed by hand meanwhile
+        except (ReviewError, InsufficientFundsError):
+            continue  # reviewed by hand meanwhile, or the organisation is out of funds
         approved += 1
     return approved
