@@ -31,6 +31,7 @@ from marketplace.models import (
     ProjectStatus,
     Task,
 )
+from marketplace.services import allocation_portable
 from marketplace.task_types import ValidationProblem, task_type
 from marketplace.tasks_aggregation import submission_recorded
 
@@ -223,6 +224,23 @@ def _claim_in_project(*, worker_id: int, project_id: int, now: datetime) -> Clai
     ratio = _gold_ratio(project_id)
     if ratio is None:
         return None
+    if allocation_portable.portable():
+        gold_first = ratio > 0 and random.random() < ratio  # noqa: S311 - a mix, not a secret
+        with transaction.atomic():
+            found = allocation_portable.claim(
+                worker_id=worker_id, project_id=project_id, now=now, gold_first=gold_first
+            )
+        if found is None:
+            return None
+        assignment, task, project = found
+        return ClaimedTask(
+            assignment.pk,
+            assignment.expires_at,
+            task.data,
+            project_id,
+            project.title,
+            project.template_type,
+        )
     params = {"project": project_id, "worker": worker_id, "now": now, "from_pivot": 1}
     # Gold first when the draw says so; from the random pivot, then from the start of the range
     # (``from_pivot`` = 0 multiplies the offset away); then a regular task.
@@ -368,23 +386,31 @@ def assignment_submit(
     _require_worker(worker)
     now = now or timezone.now()
     submit_key = (submit_key or "")[:64]
+    portable = allocation_portable.portable()
     with connection.cursor() as cursor:
-        cursor.execute(_SUBMIT_READ_SQL, {"id": assignment_id, "worker": worker.pk})
-        row = cursor.fetchone()
+        if portable:
+            row = allocation_portable.read_for_submit(
+                assignment_id=assignment_id, worker_id=worker.pk
+            )
+        else:
+            cursor.execute(_SUBMIT_READ_SQL, {"id": assignment_id, "worker": worker.pk})
+            row = cursor.fetchone()
         if row is None:
             raise AssignmentNotFound("No such assignment.")
         (status, stored, stored_key, submitted_at, claimed_at, expires_at, is_gold, task_id) = row[
             :8
         ]
-        template_type, label_config = row[9], json.loads(row[10])
-        data = json.loads(row[8])
+        template_type, label_config, data = row[9], row[10], row[8]
+        if not portable:  # raw SQL hands JSON columns back as text
+            stored = json.loads(stored) if stored is not None else None
+            label_config, data = json.loads(label_config), json.loads(data)
         if status == AssignmentStatus.SUBMITTED:
             if submit_key and submit_key == stored_key:
                 return SubmitResult(assignment_id, submitted_at, submitted_at > expires_at, True)
             cleaned = _clean_answer(
                 answer=answer, template_type=template_type, label_config=label_config, data=data
             )
-            if cleaned == json.loads(stored):
+            if cleaned == stored:
                 return SubmitResult(assignment_id, submitted_at, submitted_at > expires_at, True)
             raise AlreadySubmitted("This assignment was already submitted with another answer.")
         if status in (AssignmentStatus.SKIPPED, AssignmentStatus.RETURNED):
@@ -393,25 +419,39 @@ def assignment_submit(
             answer=answer, template_type=template_type, label_config=label_config, data=data
         )
         if status == AssignmentStatus.EXPIRED and not is_gold:
-            cursor.execute(_RETAKE_SLOT_SQL, {"task": task_id})
-            if cursor.fetchone() is None:
+            if portable:
+                retaken = allocation_portable.retake_slot(task_id=task_id)
+            else:
+                cursor.execute(_RETAKE_SLOT_SQL, {"task": task_id})
+                retaken = cursor.fetchone() is not None
+            if not retaken:
                 raise LeaseExpired(
                     "Your time for this task ran out and it was given to another worker, so "
                     "this answer was not saved."
                 )
-        duration_ms = max(0, int((now - claimed_at) / timedelta(milliseconds=1)))
-        cursor.execute(
-            _SUBMIT_WRITE_SQL,
-            {
-                "id": assignment_id,
-                "answer": json.dumps(cleaned),
-                "now": now,
-                "duration": min(duration_ms, 2**31 - 1),
-                "key": submit_key,
-                "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311
-            },
-        )
-        if cursor.fetchone() is None:  # the row lock makes this unreachable; keep it loud
+        duration_ms = min(max(0, int((now - claimed_at) / timedelta(milliseconds=1))), 2**31 - 1)
+        if portable:
+            written = allocation_portable.write_submit(
+                assignment_id=assignment_id,
+                answer=cleaned,
+                now=now,
+                duration=duration_ms,
+                key=submit_key,
+            )
+        else:
+            cursor.execute(
+                _SUBMIT_WRITE_SQL,
+                {
+                    "id": assignment_id,
+                    "answer": json.dumps(cleaned),
+                    "now": now,
+                    "duration": duration_ms,
+                    "key": submit_key,
+                    "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311
+                },
+            )
+            written = cursor.fetchone() is not None
+        if not written:  # the row lock makes this unreachable; keep it loud
             raise AllocationError("The assignment changed while saving; try again.")
     transaction.on_commit(partial(submission_recorded, assignment_id))  # quality rules
     return SubmitResult(assignment_id, now, now > expires_at)
@@ -459,6 +499,9 @@ def _release_slots(per_task: Counter) -> None:
     their row locks, so each slot is given back exactly once. Task rows are locked in id order
     so two sweepers cannot deadlock."""
     if not per_task:
+        return
+    if allocation_portable.portable():
+        allocation_portable.release_slots(per_task)
         return
     ids = sorted(per_task)
     with connection.cursor() as cursor:
@@ -536,8 +579,11 @@ def assignments_expire(*, now: datetime | None = None, batch_size: int = 1000) -
     expired = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_EXPIRE_SQL, {"now": now, "limit": batch_size})
-            rows = cursor.fetchall()
+            if allocation_portable.portable():
+                rows = allocation_portable.expire(now=now, limit=batch_size)
+            else:
+                cursor.execute(_EXPIRE_SQL, {"now": now, "limit": batch_size})
+                rows = cursor.fetchall()
             _release_slots(Counter(task_id for task_id, is_gold in rows if not is_gold))
         expired += len(rows)
         if len(rows) < batch_size:
