@@ -37,7 +37,7 @@ BASE_URL = "postgres://postgres@127.0.0.1:5432"
 ENV = {
     "DJANGO_SETTINGS_MODULE": "config.settings.test",
     "DATABASE_URL": f"{BASE_URL}/{DATABASE}",
-    "REDIS_URL": "redis://127.0.0.1:6379/7",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
     # Background jobs a submit triggers (quality rules, aggregation) are queued to Redis for
     # Celery workers, as in production, instead of running inside the measured web requests;
     # nobody consumes this queue during the run and it is flushed before and after.

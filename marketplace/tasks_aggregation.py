@@ -14,28 +14,45 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
 
-from marketplace.models import Assignment
 from marketplace.services.aggregation import AggregationBusy, project_aggregate
 from marketplace.services.quality import quality_rules_run
 
 logger = logging.getLogger(__name__)
 
 
+# How long a queued quality check holds off further ones for the same worker and project; only
+# matters when the job is lost (a later answer then queues a new one).
+QUALITY_PENDING_SECONDS = 120
+
+
 def _debounce_seconds() -> int:
     return int(getattr(settings, "AGGREGATION_DEBOUNCE_SECONDS", 60))
 
 
-def submission_recorded(assignment_id: int) -> None:
-    """Called on commit of a submit. Never raises into the request: the answer is saved, and a
-    lost quality check is redone by the next submission of the same worker."""
+def _pending_key(project_id: int, worker_id: int) -> str:
+    return f"quality:pending:{project_id}:{worker_id}"
+
+
+def submission_recorded(*, project_id: int, worker_id: int) -> None:
+    """Called on commit of a submit. Queues one quality check of this worker in this project
+    unless one is already queued and not yet started: that one will see this answer too (it
+    clears the mark before reading). So a worker answering fast costs one Redis ``SET NX`` per
+    answer rather than one queued job each, and the rules still see every answer.
+
+    Never raises into the request: the answer is saved, and a lost check is redone by the
+    worker's next submission once the mark expires."""
     if connection.vendor != "postgresql":
         # Quality rules, worker statistics and aggregation use PostgreSQL's arrays and
         # advisory locks; the embedded SQLite demo collects and reviews answers without them.
         return
+    key = _pending_key(project_id, worker_id)
     try:
-        quality_after_submission.delay(assignment_id)
+        if not cache.add(key, 1, timeout=QUALITY_PENDING_SECONDS):
+            return
+        quality_after_submission.delay(project_id, worker_id)
     except Exception:  # a broker outage must not turn a saved answer into an error page
-        logger.exception("Could not enqueue the quality check of assignment %s", assignment_id)
+        logger.exception("Could not queue the quality check of worker %s", worker_id)
+        cache.delete(key)
 
 
 def aggregation_schedule(project_id: int) -> bool:
@@ -55,13 +72,12 @@ def aggregation_schedule(project_id: int) -> bool:
     acks_late=True,
     reject_on_worker_lost=True,
 )
-def quality_after_submission(self, assignment_id: int) -> int:
-    """Run the project's quality rules for the answer's worker, then schedule aggregation.
-    Safe twice: rules record each action once. Returns the number of actions taken."""
-    row = Assignment.objects.filter(pk=assignment_id).values_list("project_id", "worker_id").first()
-    if row is None:
-        return 0
-    project_id, worker_id = row
+def quality_after_submission(self, project_id: int, worker_id: int) -> int:
+    """Run the project's quality rules for the worker, then schedule aggregation. Safe twice:
+    rules record each action once. Returns the number of actions taken."""
+    # First, so an answer committed from now on queues a new check instead of relying on this
+    # one, which may have read its data already.
+    cache.delete(_pending_key(project_id, worker_id))
     try:
         outcome = quality_rules_run(project_id=project_id, worker_id=worker_id)
     except OperationalError as error:

@@ -82,7 +82,10 @@ DATABASES = {
     "default": dj_database_url.parse(
         env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
-        conn_health_checks=True,
+        # Off by default: the check is a ``SELECT 1`` round trip at the start of every request
+        # (a third of a claim's database time). Django still closes a connection that failed
+        # during a request, so a server restart costs one failed request per stale connection.
+        conn_health_checks=env_bool("DATABASE_CONN_HEALTH_CHECKS", False),
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -238,6 +241,19 @@ STRIPE_PUBLISHABLE_KEY = env_str("STRIPE_PUBLISHABLE_KEY", "")
 STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 # Empty: the real api.stripe.com. Tests and the demo point it at a loopback fake.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
+# Connect (accounts, account links, transfers); empty: same as STRIPE_API_BASE. Tests point it
+# at payments/fake_stripe_connect.py, since localstripe has no Connect.
+STRIPE_CONNECT_API_BASE = env_str("STRIPE_CONNECT_API_BASE", "")
+# The signing secret of the webhook endpoint for connected-account events (account.updated).
+STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", "")
+# How long a Connect call may take before it counts as lost and is retried with the same key.
+STRIPE_TIMEOUT_SECONDS = env_int("STRIPE_TIMEOUT_SECONDS", 30)
+# Payout transfers retry transient Stripe errors after BASE·2^n seconds (capped), then the
+# sweeper (every minute) re-sends payouts left approved for PAYOUT_SWEEP_AFTER_SECONDS.
+PAYOUT_RETRY_BACKOFF_SECONDS = env_int("PAYOUT_RETRY_BACKOFF_SECONDS", 30)
+PAYOUT_SWEEP_AFTER_SECONDS = env_int("PAYOUT_SWEEP_AFTER_SECONDS", 300)
+# Daily automatic payouts of connected workers' whole balance (off: workers ask for payouts).
+PAYOUTS_AUTOMATIC = env_bool("PAYOUTS_AUTOMATIC", False)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

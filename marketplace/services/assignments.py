@@ -14,6 +14,7 @@ import json
 import random
 import time
 from collections import Counter
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import partial
@@ -197,6 +198,13 @@ CLAIM_BUSY_PAUSE_SECONDS = 0.01
 _gold_ratios: dict[int, tuple[float, float]] = {}
 
 
+def _statement_scope():
+    """Each claim statement is atomic on its own, so outside a caller's transaction it runs in
+    autocommit: no BEGIN and COMMIT round trips on the hottest path. Inside one (a test, a
+    service composing claims) a savepoint keeps a unique-constraint refusal from aborting it."""
+    return transaction.atomic() if connection.in_atomic_block else nullcontext()
+
+
 def _gold_ratio(project_id: int) -> float | None:
     """The project's gold ratio from a short per-process cache; None if there is no project."""
     cached = _gold_ratios.get(project_id)
@@ -251,7 +259,7 @@ def _claim_in_project(*, worker_id: int, project_id: int, now: datetime) -> Clai
     conflicts = busy_retries = 0
     while conflicts < CLAIM_ATTEMPTS:
         try:
-            with transaction.atomic(), connection.cursor() as cursor:
+            with _statement_scope(), connection.cursor() as cursor:
                 for sql, values in attempts:
                     cursor.execute(sql, values)
                     row = cursor.fetchone()
@@ -316,8 +324,10 @@ FROM {_assignment} a
 JOIN {_task} t ON t.id = a.task_id
 JOIN {_project} p ON p.id = a.project_id
 WHERE a.id = %(id)s AND a.worker_id = %(worker)s
-FOR UPDATE OF a
+{{lock}}
 """
+_SUBMIT_PEEK = _SUBMIT_READ_SQL.format(lock="")
+_SUBMIT_LOCK = _SUBMIT_READ_SQL.format(lock="FOR UPDATE OF a")
 
 # Re-take a released slot for a late answer: only if the task still has one free.
 _RETAKE_SLOT_SQL = f"""
@@ -333,7 +343,7 @@ WITH done AS (
     UPDATE {_assignment}
     SET status = 'submitted', answer = %(answer)s::jsonb, submitted_at = %(now)s,
         duration_ms = %(duration)s, submit_key = %(key)s, released_at = NULL
-    WHERE id = %(id)s AND status IN ('live', 'expired')
+    WHERE id = %(id)s AND status IN ({{statuses}})
     RETURNING task_id, project_id, is_gold
 ), counted AS (
     UPDATE {_task} t
@@ -351,18 +361,68 @@ ON CONFLICT (project_id, shard) DO UPDATE SET
     tasks_completed = pc.tasks_completed + EXCLUDED.tasks_completed,
     answers = pc.answers + EXCLUDED.answers,
     gold_answers = pc.gold_answers + EXCLUDED.gold_answers
-RETURNING 1
+RETURNING pc.project_id
 """
+# Under the row lock: a live answer, or a late one whose slot was just taken again.
+_SUBMIT_WRITE_LOCKED = _SUBMIT_WRITE_SQL.format(statuses="'live', 'expired'")
+# Without a lock: only while the assignment is still live, which the UPDATE re-checks on the row.
+_SUBMIT_WRITE_LIVE = _SUBMIT_WRITE_SQL.format(statuses="'live'")
 
 
-def _clean_answer(*, answer: Any, template_type: str, label_config: Any, data: Any) -> Any:
-    try:
-        return task_type(template_type).clean_answer(answer, config=label_config, data=data)
-    except ValidationProblem as problem:
-        raise AnswerInvalid(str(problem), errors=problem.errors) from None
+@dataclass(frozen=True)
+class _Held:
+    """An assignment as submit reads it (raw SQL: JSON columns arrive as text)."""
+
+    status: str
+    stored: Any
+    stored_key: str
+    submitted_at: datetime | None
+    claimed_at: datetime
+    expires_at: datetime
+    is_gold: bool
+    task_id: int
+    data: Any
+    template_type: str
+    label_config: Any
+
+    @classmethod
+    def from_row(cls, row, *, parsed: bool) -> _Held:
+        held = cls(*row)
+        if parsed:
+            return held
+        return cls(
+            *row[:1],
+            json.loads(held.stored) if held.stored is not None else None,
+            *row[2:8],
+            json.loads(held.data),
+            held.template_type,
+            json.loads(held.label_config),
+        )
+
+    def clean(self, answer: Any) -> Any:
+        try:
+            return task_type(self.template_type).clean_answer(
+                answer, config=self.label_config, data=self.data
+            )
+        except ValidationProblem as problem:
+            raise AnswerInvalid(str(problem), errors=problem.errors) from None
 
 
-@transaction.atomic
+def _duration_ms(held: _Held, now: datetime) -> int:
+    return min(max(0, int((now - held.claimed_at) / timedelta(milliseconds=1))), 2**31 - 1)
+
+
+def _write_params(assignment_id: int, held: _Held, cleaned, now: datetime, key: str) -> dict:
+    return {
+        "id": assignment_id,
+        "answer": json.dumps(cleaned),
+        "now": now,
+        "duration": _duration_ms(held, now),
+        "key": key,
+        "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311 - spreads row locks
+    }
+
+
 def assignment_submit(
     *,
     worker: User,
@@ -373,7 +433,6 @@ def assignment_submit(
 ) -> SubmitResult:
     """Record the worker's answer to their own assignment.
 
-    Preconditions: none; locks the assignment row, then (on a late answer) the task row.
     - Someone else's or a missing assignment: AssignmentNotFound (the id is not revealed).
     - Already submitted: the stored result again when the ``submit_key`` or the answer match
       (a retried request), AlreadySubmitted otherwise.
@@ -382,10 +441,47 @@ def assignment_submit(
       LeaseExpired and nothing is stored.
     - Skipped or returned: refused.
     The answer is validated against the project's template before anything is written.
+
+    The common case (a live assignment) takes two statements and no explicit transaction: a
+    read, then one write that re-checks ``status = 'live'`` on the row it updates (so a parallel
+    submit or the expiry sweeper in between makes it write nothing). Every other case, and a
+    write that found the row changed, is decided under the row lock by ``_submit_locked``.
     """
     _require_worker(worker)
     now = now or timezone.now()
     submit_key = (submit_key or "")[:64]
+    if not allocation_portable.portable():
+        with connection.cursor() as cursor:
+            cursor.execute(_SUBMIT_PEEK, {"id": assignment_id, "worker": worker.pk})
+            row = cursor.fetchone()
+            if row is None:
+                raise AssignmentNotFound("No such assignment.")
+            held = _Held.from_row(row, parsed=False)
+            if held.status == AssignmentStatus.LIVE:
+                cleaned = held.clean(answer)
+                params = _write_params(assignment_id, held, cleaned, now, submit_key)
+                cursor.execute(_SUBMIT_WRITE_LIVE, params)
+                written = cursor.fetchone()
+                if written is not None:
+                    _after_submit(assignment_id, project_id=written[0], worker_id=worker.pk)
+                    return SubmitResult(assignment_id, now, now > held.expires_at)
+    return _submit_locked(
+        worker=worker, assignment_id=assignment_id, answer=answer, key=submit_key, now=now
+    )
+
+
+def _after_submit(assignment_id: int, *, project_id: int, worker_id: int) -> None:
+    transaction.on_commit(  # quality rules and aggregation, in the background
+        partial(submission_recorded, project_id=project_id, worker_id=worker_id)
+    )
+
+
+@transaction.atomic
+def _submit_locked(
+    *, worker: User, assignment_id: int, answer: Any, key: str, now: datetime
+) -> SubmitResult:
+    """``assignment_submit`` under the assignment's row lock (then the task's, for a late
+    answer that takes its slot again)."""
     portable = allocation_portable.portable()
     with connection.cursor() as cursor:
         if portable:
@@ -393,68 +489,51 @@ def assignment_submit(
                 assignment_id=assignment_id, worker_id=worker.pk
             )
         else:
-            cursor.execute(_SUBMIT_READ_SQL, {"id": assignment_id, "worker": worker.pk})
+            cursor.execute(_SUBMIT_LOCK, {"id": assignment_id, "worker": worker.pk})
             row = cursor.fetchone()
         if row is None:
             raise AssignmentNotFound("No such assignment.")
-        (status, stored, stored_key, submitted_at, claimed_at, expires_at, is_gold, task_id) = row[
-            :8
-        ]
-        template_type, label_config, data = row[9], row[10], row[8]
-        if not portable:  # raw SQL hands JSON columns back as text
-            stored = json.loads(stored) if stored is not None else None
-            label_config, data = json.loads(label_config), json.loads(data)
-        if status == AssignmentStatus.SUBMITTED:
-            if submit_key and submit_key == stored_key:
-                return SubmitResult(assignment_id, submitted_at, submitted_at > expires_at, True)
-            cleaned = _clean_answer(
-                answer=answer, template_type=template_type, label_config=label_config, data=data
-            )
-            if cleaned == stored:
-                return SubmitResult(assignment_id, submitted_at, submitted_at > expires_at, True)
+        held = _Held.from_row(row, parsed=portable)
+        if held.status == AssignmentStatus.SUBMITTED:
+            late = held.submitted_at > held.expires_at
+            if (key and key == held.stored_key) or held.clean(answer) == held.stored:
+                return SubmitResult(assignment_id, held.submitted_at, late, True)
             raise AlreadySubmitted("This assignment was already submitted with another answer.")
-        if status in (AssignmentStatus.SKIPPED, AssignmentStatus.RETURNED):
-            raise AllocationError(f"You {status} this task; it can no longer be submitted.")
-        cleaned = _clean_answer(
-            answer=answer, template_type=template_type, label_config=label_config, data=data
-        )
-        if status == AssignmentStatus.EXPIRED and not is_gold:
+        if held.status in (AssignmentStatus.SKIPPED, AssignmentStatus.RETURNED):
+            raise AllocationError(f"You {held.status} this task; it can no longer be submitted.")
+        cleaned = held.clean(answer)
+        if held.status == AssignmentStatus.EXPIRED and not held.is_gold:
             if portable:
-                retaken = allocation_portable.retake_slot(task_id=task_id)
+                retaken = allocation_portable.retake_slot(task_id=held.task_id)
             else:
-                cursor.execute(_RETAKE_SLOT_SQL, {"task": task_id})
+                cursor.execute(_RETAKE_SLOT_SQL, {"task": held.task_id})
                 retaken = cursor.fetchone() is not None
             if not retaken:
                 raise LeaseExpired(
                     "Your time for this task ran out and it was given to another worker, so "
                     "this answer was not saved."
                 )
-        duration_ms = min(max(0, int((now - claimed_at) / timedelta(milliseconds=1))), 2**31 - 1)
         if portable:
             written = allocation_portable.write_submit(
                 assignment_id=assignment_id,
                 answer=cleaned,
                 now=now,
-                duration=duration_ms,
-                key=submit_key,
+                duration=_duration_ms(held, now),
+                key=key,
             )
+            project_id = (
+                Assignment.objects.filter(pk=assignment_id).values_list("project_id", flat=True)
+            ).first()
         else:
             cursor.execute(
-                _SUBMIT_WRITE_SQL,
-                {
-                    "id": assignment_id,
-                    "answer": json.dumps(cleaned),
-                    "now": now,
-                    "duration": duration_ms,
-                    "key": submit_key,
-                    "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311
-                },
+                _SUBMIT_WRITE_LOCKED, _write_params(assignment_id, held, cleaned, now, key)
             )
-            written = cursor.fetchone() is not None
+            found = cursor.fetchone()
+            written, project_id = found is not None, found and found[0]
         if not written:  # the row lock makes this unreachable; keep it loud
             raise AllocationError("The assignment changed while saving; try again.")
-    transaction.on_commit(partial(submission_recorded, assignment_id))  # quality rules
-    return SubmitResult(assignment_id, now, now > expires_at)
+    _after_submit(assignment_id, project_id=project_id, worker_id=worker.pk)
+    return SubmitResult(assignment_id, now, now > held.expires_at)
 
 
 # --- Skip, return, heartbeat ------------------------------------------------------------------
