@@ -10,12 +10,13 @@ from accounts.models import RequesterAccount
 from accounts.permissions import IsRequester, IsStaff, IsWorker
 from config.api import error_response
 from payments import selectors
-from payments.models import CardPayment, LedgerEntry
+from payments.models import CardPayment, CardRefund, LedgerEntry
 from payments.services import (
     FundingError,
     card_payment_start,
     funds_deposit,
 )
+from payments.services.refunds import RefundError, funds_refund
 
 MAX_BULK_REVIEW = 1000
 
@@ -141,6 +142,81 @@ class CardPaymentListCreateApi(APIView):
         except FundingError as error:
             return error_response("payment_refused", str(error), status.HTTP_402_PAYMENT_REQUIRED)
         return Response(CardPaymentSerializer(payment).data, status=status.HTTP_202_ACCEPTED)
+
+
+class CardRefundSerializer(serializers.ModelSerializer):
+    payment_intent_id = serializers.CharField(source="card_payment.payment_intent_id")
+
+    class Meta:
+        model = CardRefund
+        fields = [
+            "id",
+            "payment_intent_id",
+            "amount_cents",
+            "status",
+            "provider_refund_id",
+            "last_error",
+            "created_at",
+            "confirmed_at",
+        ]
+
+
+class RefundCreateSerializer(serializers.Serializer):
+    amount_cents = serializers.IntegerField(min_value=1)
+
+
+class RefundListCreateApi(APIView):
+    """Refunds of unspent funds to the cards they came from (newest payment first)."""
+
+    permission_classes = [IsRequester]
+
+    @extend_schema(responses=CardRefundSerializer(many=True), operation_id="v1_refunds_list")
+    def get(self, request):
+        refunds = CardRefund.objects.filter(
+            requester_account=request.user.requester_account
+        ).select_related("card_payment")
+        return Response(CardRefundSerializer(refunds[:100], many=True).data)
+
+    @extend_schema(
+        request=RefundCreateSerializer,
+        responses={201: CardRefundSerializer(many=True)},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                location=OpenApiParameter.HEADER,
+                required=True,
+                description="Repeating a request with the same key refunds nothing more.",
+            )
+        ],
+        operation_id="v1_refunds_create",
+        description="One refund per card payment used. ``succeeded`` ones are back on the card; "
+        "``pending`` ones are confirmed by Stripe later; ``failed`` ones are back in available "
+        "funds.",
+    )
+    def post(self, request):
+        serializer = RefundCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        key = request.headers.get("Idempotency-Key", "").strip()
+        if not key or len(key) > 100:
+            return error_response(
+                "idempotency_key_required", "Send an Idempotency-Key header (up to 100 chars)."
+            )
+        try:
+            refunds = funds_refund(
+                user=request.user,
+                amount_cents=serializer.validated_data["amount_cents"],
+                request_key=key,
+            )
+        except RefundError as error:
+            return error_response(
+                "refund_refused",
+                str(error),
+                status.HTTP_409_CONFLICT,
+                fields={"amount_cents": [str(error)]},
+            )
+        return Response(
+            CardRefundSerializer(refunds, many=True).data, status=status.HTTP_201_CREATED
+        )
 
 
 class DepositSerializer(serializers.Serializer):

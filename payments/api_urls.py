@@ -10,6 +10,7 @@ urlpatterns = [
     path("funds/ledger/", api.LedgerHistoryApi.as_view(), name="funds_ledger"),
     path("funds/card-payments/", api.CardPaymentListCreateApi.as_view(), name="card_payments"),
     path("funds/deposits/", api.DepositApi.as_view(), name="deposits"),
+    path("funds/refunds/", api.RefundListCreateApi.as_view(), name="refunds"),
     path(
         "projects/<int:project_id>/reviews/",
         api_reviews.ProjectReviewsApi.as_view(),
@@ -28,11 +29,32 @@ urlpatterns = [
     path("bonuses/", api_reviews.BonusListCreateApi.as_view(), name="bonuses"),
     path("earnings/", api.EarningsApi.as_view(), name="earnings"),
     path("payouts/", api_payouts.WorkerPayoutsApi.as_view(), name="payouts"),
+    path("payout-account/", api_payouts.PayoutAccountApi.as_view(), name="payout_account"),
+    path(
+        "payout-account/onboarding-link/",
+        api_payouts.PayoutAccountLinkApi.as_view(),
+        name="payout_account_link",
+    ),
+    path(
+        "payout-account/refresh/",
+        api_payouts.PayoutAccountRefreshApi.as_view(),
+        name="payout_account_refresh",
+    ),
     path("staff/payouts/", api_payouts.PayoutQueueApi.as_view(), name="staff_payouts"),
     path(
         "staff/payouts/approve/",
         api_payouts.PayoutBulkApproveApi.as_view(),
         name="staff_payouts_bulk_approve",
+    ),
+    path(
+        "staff/reconciliation/",
+        api_payouts.ReconciliationIssuesApi.as_view(),
+        name="staff_reconciliation",
+    ),
+    path(
+        "staff/reconciliation/run/",
+        api_payouts.ReconciliationRunApi.as_view(),
+        name="staff_reconciliation_run",
     ),
     path(
         "staff/payouts/export/", api_payouts.PayoutExportApi.as_view(), name="staff_payouts_export"

@@ -1,5 +1,8 @@
 """The only module that imports ``stripe``. Production talks to api.stripe.com; tests and the
-demo set ``STRIPE_API_BASE`` to a loopback server (localstripe) and nothing else changes."""
+demo set ``STRIPE_API_BASE`` to a loopback server (localstripe) and nothing else changes.
+Connect calls (Express accounts, account links, transfers) go to ``STRIPE_CONNECT_API_BASE`` when
+it is set (tests: ``payments.fake_stripe_connect``, since localstripe has no Connect), else to
+the same base as the rest."""
 
 import json
 from dataclasses import dataclass
@@ -16,6 +19,15 @@ class CardDeclinedError(Exception):
 
 class ProviderError(Exception):
     """Stripe could not be reached or refused the request for a reason other than the card."""
+
+
+class TransientProviderError(ProviderError):
+    """Worth retrying with the same idempotency key: a timeout, a lost connection, 429, 5xx, or
+    a key or permission problem of ours (configuration, not the payout's fault)."""
+
+
+class DefinitiveProviderError(ProviderError):
+    """Stripe refused the request itself (a 4xx about its parameters); retrying cannot help."""
 
 
 class SignatureError(Exception):
@@ -86,20 +98,200 @@ def payment_intent_retrieve(payment_intent_id: str) -> PaymentIntent:
 
 
 def webhook_event_verify(*, payload: bytes, signature: str) -> dict:
-    """The event as a plain dict, once its signature checks out against
-    ``STRIPE_WEBHOOK_SECRET`` within the tolerance."""
-    if not settings.STRIPE_WEBHOOK_SECRET:
+    """The event as a plain dict, once its signature checks out within the tolerance against
+    ``STRIPE_WEBHOOK_SECRET`` or (events from connected accounts, a second endpoint at Stripe
+    with its own secret) ``STRIPE_CONNECT_WEBHOOK_SECRET``."""
+    secrets = [
+        s for s in (settings.STRIPE_WEBHOOK_SECRET, settings.STRIPE_CONNECT_WEBHOOK_SECRET) if s
+    ]
+    if not secrets:
         raise SignatureError("No webhook secret is configured.")
-    try:
-        stripe.WebhookSignature.verify_header(
-            payload.decode("utf-8"),
-            signature,
-            settings.STRIPE_WEBHOOK_SECRET,
-            tolerance=WEBHOOK_TOLERANCE_SECONDS,
-        )
-    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
-        raise SignatureError(str(error)) from error
+    for number, secret in enumerate(secrets, start=1):
+        try:
+            stripe.WebhookSignature.verify_header(
+                payload.decode("utf-8"), signature, secret, tolerance=WEBHOOK_TOLERANCE_SECONDS
+            )
+            break
+        except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
+            if number == len(secrets):
+                raise SignatureError(str(error)) from error
     try:
         return json.loads(payload)
     except ValueError as error:
         raise SignatureError("The payload is not JSON.") from error
+
+
+# --- Connect: Express accounts, onboarding links, transfers -----------------------------------
+
+
+@dataclass(frozen=True)
+class ConnectAccount:
+    id: str
+    payouts_enabled: bool
+    details_submitted: bool
+
+
+@dataclass(frozen=True)
+class Transfer:
+    id: str
+    amount_cents: int
+    destination: str
+    metadata: dict
+
+
+@dataclass(frozen=True)
+class Refund:
+    id: str
+    amount_cents: int
+    status: str
+    payment_intent_id: str
+    metadata: dict
+
+
+def _connect_client() -> stripe.StripeClient:
+    """No SDK-level retries: callers retry with the same idempotency key on their own schedule
+    (Celery backoff), and a short timeout frees the worker when Stripe hangs."""
+    base = settings.STRIPE_CONNECT_API_BASE or settings.STRIPE_API_BASE
+    return stripe.StripeClient(
+        settings.STRIPE_SECRET_KEY,
+        base_addresses={"api": base} if base else None,
+        max_network_retries=0,
+        http_client=stripe.RequestsClient(timeout=settings.STRIPE_TIMEOUT_SECONDS),
+    )
+
+
+def _classified(error: stripe.StripeError) -> ProviderError:
+    status = error.http_status or 0
+    definitive = isinstance(error, stripe.InvalidRequestError | stripe.IdempotencyError) or (
+        400 <= status < 500 and status not in (401, 403, 409, 429)
+    )
+    if isinstance(error, stripe.APIConnectionError | stripe.RateLimitError):
+        definitive = False
+    kind = DefinitiveProviderError if definitive else TransientProviderError
+    return kind(str(error.user_message or error) or type(error).__name__)
+
+
+def _account(resource) -> ConnectAccount:
+    obj = resource.to_dict()
+    return ConnectAccount(
+        id=obj["id"],
+        payouts_enabled=bool(obj.get("payouts_enabled")),
+        details_submitted=bool(obj.get("details_submitted")),
+    )
+
+
+def connect_account_create(*, email: str, metadata: dict, idempotency_key: str) -> ConnectAccount:
+    try:
+        account = _connect_client().v1.accounts.create(
+            params={
+                "type": "express",
+                "email": email,
+                "capabilities": {"transfers": {"requested": True}},
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _classified(error) from error
+    return _account(account)
+
+
+def connect_account_retrieve(account_id: str) -> ConnectAccount:
+    try:
+        return _account(_connect_client().v1.accounts.retrieve(account_id))
+    except stripe.StripeError as error:
+        raise _classified(error) from error
+
+
+def account_link_create(*, account_id: str, refresh_url: str, return_url: str) -> str:
+    """A one-time URL of Stripe's hosted onboarding for the account."""
+    try:
+        link = _connect_client().v1.account_links.create(
+            params={
+                "account": account_id,
+                "refresh_url": refresh_url,
+                "return_url": return_url,
+                "type": "account_onboarding",
+            }
+        )
+    except stripe.StripeError as error:
+        raise _classified(error) from error
+    return link.to_dict()["url"]
+
+
+def _transfer(resource) -> Transfer:
+    obj = resource.to_dict()
+    return Transfer(
+        id=obj["id"],
+        amount_cents=int(obj["amount"]),
+        destination=obj.get("destination") or "",
+        metadata=dict(obj.get("metadata") or {}),
+    )
+
+
+def transfer_create(
+    *, amount_cents: int, destination: str, metadata: dict[str, str], idempotency_key: str
+) -> Transfer:
+    """Send ``amount_cents`` to a connected account. The same key with the same parameters
+    returns the first transfer, so a retry after a lost response moves no more money."""
+    try:
+        transfer = _connect_client().v1.transfers.create(
+            params={
+                "amount": amount_cents,
+                "currency": "usd",
+                "destination": destination,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _classified(error) from error
+    return _transfer(transfer)
+
+
+def transfers_list() -> list[Transfer]:
+    """Every transfer, newest first (reconciliation)."""
+    try:
+        page = _connect_client().v1.transfers.list(params={"limit": 100})
+        return [_transfer(transfer) for transfer in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _classified(error) from error
+
+
+# --- Refunds of card payments -----------------------------------------------------------------
+
+
+def _refund(resource) -> Refund:
+    obj = resource.to_dict()
+    return Refund(
+        id=obj["id"],
+        amount_cents=int(obj["amount"]),
+        status=obj.get("status") or "",
+        payment_intent_id=obj.get("payment_intent") or "",
+        metadata=dict(obj.get("metadata") or {}),
+    )
+
+
+def refund_create(
+    *, payment_intent_id: str, amount_cents: int, metadata: dict[str, str], idempotency_key: str
+) -> Refund:
+    try:
+        refund = _client().v1.refunds.create(
+            params={
+                "payment_intent": payment_intent_id,
+                "amount": amount_cents,
+                "metadata": metadata,
+            },
+            options={"idempotency_key": idempotency_key},
+        )
+    except stripe.StripeError as error:
+        raise _classified(error) from error
+    return _refund(refund)
+
+
+def refunds_list(*, payment_intent_id: str) -> list[Refund]:
+    try:
+        page = _client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
+        return [_refund(refund) for refund in page.auto_paging_iter()]
+    except stripe.StripeError as error:
+        raise _classified(error) from error

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
@@ -18,9 +19,9 @@ from marketplace.services.reviews import (
     assignment_reject,
     assignments_review,
 )
-from payments import money, selectors
+from payments import money, selectors, stripe_client
 from payments.forms import AddFundsForm, BonusForm, BulkReviewForm, DepositForm
-from payments.models import Bonus, PayoutStatus
+from payments.models import Bonus, CardRefund, PayoutMethod, PayoutStatus, ReconciliationIssue
 from payments.services import (
     BonusError,
     FundingError,
@@ -28,12 +29,15 @@ from payments.services import (
     PayoutError,
     bonus_grant,
     card_payment_start,
+    connect,
     funds_deposit,
     payout_request,
     payouts_approve_many,
     payouts_export_csv,
 )
-from payments.services.payouts import MIN_PAYOUT_CENTS, payout_act
+from payments.services.payouts import MIN_PAYOUT_CENTS, payout_act, payout_method_default
+from payments.services.reconciliation import reconciliation_run
+from payments.services.refunds import RefundError, funds_refund
 
 HISTORY_PAGE_SIZE = 50
 REVIEW_PAGE_SIZE = 100
@@ -71,8 +75,30 @@ def funds(request):
             "history": history,
             "card_payments": selectors.card_payments_for(requester_account=account)[:20],
             "form": form,
+            "refund_key": uuid.uuid4().hex,
+            "refunds": CardRefund.objects.filter(requester_account=account).select_related(
+                "card_payment"
+            )[:20],
         },
     )
+
+
+@require_POST
+@requester_required
+def refund_new(request):
+    try:
+        amount = money.parse_dollars(request.POST.get("amount", ""))
+        refunds = funds_refund(
+            user=request.user, amount_cents=amount, request_key=request.POST.get("request_key", "")
+        )
+    except (ValueError, RefundError) as error:
+        messages.error(request, str(error))
+    else:
+        done = sum(r.amount_cents for r in refunds if r.status == "succeeded")
+        messages.success(request, f"{money.format_cents(done)} refunded to your card.")
+        if done < amount:
+            messages.info(request, "The rest is pending at Stripe; it appears below when done.")
+    return redirect("payments:funds")
 
 
 @requester_required
@@ -157,8 +183,49 @@ def earnings(request):
             "rejected": selectors.rejected_answers_for(worker=request.user)[:50],
             "payouts": selectors.payouts_for_worker(worker=request.user)[:50],
             "minimum_payout_cents": MIN_PAYOUT_CENTS,
+            "connect_available": connect.connect_available(),
+            "payout_account": connect.payout_account_for(worker=request.user),
+            "default_method": payout_method_default(worker=request.user),
         },
     )
+
+
+def onboarding_urls(request) -> dict[str, str]:
+    """Where Stripe's hosted onboarding sends the worker back (done, or link expired)."""
+    return {
+        "return_url": request.build_absolute_uri(reverse("payments:payout_account_return")),
+        "refresh_url": request.build_absolute_uri(reverse("payments:payout_account_relink")),
+    }
+
+
+@worker_required
+def payout_account_connect(request):
+    """POST from the earnings page (GET: Stripe's refresh_url when a link expired): off to
+    Stripe's onboarding with a fresh link."""
+    if request.method not in ("POST", "GET"):
+        return HttpResponse(status=405)
+    try:
+        url = connect.payout_account_onboarding_link(
+            worker=request.user, **onboarding_urls(request)
+        )
+    except connect.ConnectError as error:
+        messages.error(request, str(error))
+        return redirect("payments:earnings")
+    return redirect(url)
+
+
+@worker_required
+def payout_account_return(request):
+    try:
+        account = connect.payout_account_refresh_for(worker=request.user)
+    except connect.ConnectError as error:
+        messages.error(request, str(error))
+    else:
+        if account is not None and account.payouts_enabled:
+            messages.success(request, "Your Stripe payout account is connected.")
+        else:
+            messages.info(request, "Stripe has not enabled payouts on your account yet.")
+    return redirect("payments:earnings")
 
 
 @staff_required
@@ -209,7 +276,9 @@ def payouts_csv_response(payouts) -> HttpResponse:
 def payout_new(request):
     try:
         amount = money.parse_dollars(request.POST.get("amount", ""))
-        payout = payout_request(worker=request.user, amount_cents=amount)
+        payout = payout_request(
+            worker=request.user, amount_cents=amount, method=request.POST.get("method") or None
+        )
     except (ValueError, PayoutError) as error:
         messages.error(request, str(error))
     else:
@@ -239,7 +308,9 @@ def payout_queue(request):
             messages.error(request, str(error))
         return redirect(f"{request.path}?status={status}" if status else request.path)
     if request.GET.get("format") == "csv":
-        return payouts_csv_response(selectors.payout_queue(status=PayoutStatus.APPROVED))
+        return payouts_csv_response(
+            selectors.payout_queue(status=PayoutStatus.APPROVED).filter(method=PayoutMethod.MANUAL)
+        )
     return render(
         request,
         "payments/payout_queue.html",
@@ -247,5 +318,28 @@ def payout_queue(request):
             "payouts": selectors.payout_queue(status=status or None)[:500],
             "status": status,
             "statuses": PayoutStatus.choices,
+        },
+    )
+
+
+@staff_required
+def reconciliation(request):
+    """Differences between the ledger and Stripe; "Check now" runs the hourly job at once."""
+    if request.method == "POST":
+        try:
+            counts = reconciliation_run()
+        except stripe_client.ProviderError as error:
+            messages.error(request, f"Stripe could not be asked: {error}")
+        else:
+            messages.success(
+                request, f"{counts['open']} open difference(s), {counts['resolved']} resolved."
+            )
+        return redirect("payments:reconciliation")
+    return render(
+        request,
+        "payments/reconciliation.html",
+        {
+            "open_issues": ReconciliationIssue.objects.filter(resolved_at__isnull=True)[:500],
+            "resolved": ReconciliationIssue.objects.filter(resolved_at__isnull=False)[:50],
         },
     )

@@ -22,6 +22,8 @@ from django.views.decorators.http import require_POST
 from payments import stripe_client
 from payments.models import WebhookEvent
 from payments.services import card_payment_failed, card_payment_succeeded
+from payments.services.connect import payout_account_refresh
+from payments.services.refunds import card_refund_send
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +40,20 @@ def _payment_intent_failed(event: dict) -> None:
     )
 
 
+def _account_updated(event: dict) -> None:
+    payout_account_refresh(provider_account_id=event["data"]["object"]["id"])
+
+
+def _refund_updated(event: dict) -> None:
+    """Ours carry their row id; ``card_refund_send`` re-reads Stripe's refund and records it."""
+    refund_id = ((event["data"]["object"].get("metadata") or {}).get("quorum_refund_id")) or ""
+    if refund_id.isdigit():
+        card_refund_send(refund_id=int(refund_id))
+
+
 HANDLERS = {
+    "refund.updated": _refund_updated,
+    "account.updated": _account_updated,
     "payment_intent.succeeded": _payment_intent_succeeded,
     "payment_intent.payment_failed": _payment_intent_failed,
 }

@@ -1,10 +1,17 @@
-"""Worker payouts by the manual method: staff export approved payouts as a bank-transfer batch
-(CSV), send them, then mark each paid with the bank's reference.
+"""Worker payouts. Two methods, chosen by the worker when asking:
 
-    requested ──approve──▶ approved ──mark paid──▶ paid
-        │  ▲                  │
+- **manual**: staff export approved payouts as a bank-transfer batch (CSV), send them, then mark
+  each paid with the bank's reference;
+- **stripe**: approval stores the payout's Stripe idempotency key and queues a Celery task that
+  sends one Connect transfer (``payments.services.transfers``); its success marks it paid, a
+  definitive refusal marks it failed and gives the money back.
+
+    requested ──approve──▶ approved ──mark paid / transfer──▶ paid
+        │  ▲                  │                   └──refused──▶ failed (money back)
         hold └──release hold──┘ (held)
-    requested / approved / held ──cancel──▶ cancelled (money back to the payable balance)
+    requested / held (and approved manual) ──cancel──▶ cancelled (money back)
+
+An approved Stripe payout may already be at Stripe, so it can no longer be held or cancelled.
 
 Requesting moves the amount from the worker's payable balance to payouts in flight, under the
 account's row lock, so concurrent requests can never spend the same cents twice.
@@ -18,7 +25,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from payments import ledger, money
-from payments.models import Payout, PayoutStatus, TransactionKind
+from payments.models import Payout, PayoutMethod, PayoutStatus, TransactionKind
+from payments.services import connect
 
 MIN_PAYOUT_CENTS = 500
 
@@ -27,13 +35,35 @@ class PayoutError(Exception):
     """A refused payout operation; the message is for the person who asked."""
 
 
+def payout_method_default(*, worker: User) -> str:
+    """Stripe Connect once the worker's account can receive payouts, the bank batch otherwise."""
+    account = connect.payout_account_for(worker=worker)
+    if connect.connect_available() and account is not None and account.payouts_enabled:
+        return PayoutMethod.STRIPE
+    return PayoutMethod.MANUAL
+
+
 @transaction.atomic
-def payout_request(*, worker: User, amount_cents: int) -> Payout:
+def payout_request(*, worker: User, amount_cents: int, method: str | None = None) -> Payout:
     if not worker.is_worker:
         raise PayoutError("Only workers request payouts.")
     if amount_cents < MIN_PAYOUT_CENTS:
         raise PayoutError(f"The minimum payout is {money.format_cents(MIN_PAYOUT_CENTS)}.")
-    payout = Payout.objects.create(worker=worker, amount_cents=amount_cents)
+    method = method or payout_method_default(worker=worker)
+    if method not in PayoutMethod.values:
+        raise PayoutError(f"Unknown payout method “{method}”.")
+    destination = ""
+    if method == PayoutMethod.STRIPE:
+        account = connect.payout_account_for(worker=worker)
+        if not connect.connect_available() or account is None or not account.payouts_enabled:
+            raise PayoutError(
+                "Connect a Stripe payout account and finish its onboarding first, "
+                "or choose the bank transfer method."
+            )
+        destination = account.provider_account_id
+    payout = Payout.objects.create(
+        worker=worker, amount_cents=amount_cents, method=method, destination_account_id=destination
+    )
     try:
         ledger.transfer(
             source=ledger.worker_payable_account(worker),
@@ -69,15 +99,29 @@ def _move(payout: Payout, status: str, staff: User, **fields) -> Payout:
     return payout
 
 
+def _not_sent(payout: Payout, action: str) -> None:
+    if payout.method == PayoutMethod.STRIPE and payout.status == PayoutStatus.APPROVED:
+        raise PayoutError(f"An approved Stripe payout is being transferred and cannot be {action}.")
+
+
 @transaction.atomic
-def payout_approve(*, payout_id: int, staff: User) -> Payout:
+def payout_approve(*, payout_id: int, staff: User | None) -> Payout:
+    """Approve; a Stripe payout gets its idempotency key in this commit, and its transfer is
+    queued after it (the sweeper re-queues it if the process dies in between)."""
     payout = _locked(payout_id, {PayoutStatus.REQUESTED, PayoutStatus.HELD}, "approved")
-    return _move(payout, PayoutStatus.APPROVED, staff)
+    fields = {"approved_at": timezone.now()}
+    if payout.method == PayoutMethod.STRIPE:
+        fields["idempotency_key"] = payout.idempotency_key or f"quorum-payout-{payout.pk}"
+        from payments.services.transfers import payout_transfer_enqueue
+
+        payout_transfer_enqueue(payout_id=payout.pk)
+    return _move(payout, PayoutStatus.APPROVED, staff, **fields)
 
 
 @transaction.atomic
 def payout_hold(*, payout_id: int, staff: User, note: str = "") -> Payout:
     payout = _locked(payout_id, {PayoutStatus.REQUESTED, PayoutStatus.APPROVED}, "held")
+    _not_sent(payout, "held")
     return _move(payout, PayoutStatus.HELD, staff, note=note[:300])
 
 
@@ -91,6 +135,8 @@ def payout_mark_paid(*, payout_id: int, staff: User, reference: str) -> Payout:
     if payout is not None and payout.status == PayoutStatus.PAID:
         return payout  # marking twice is harmless
     payout = _locked(payout_id, {PayoutStatus.APPROVED}, "marked paid")
+    if payout.method != PayoutMethod.MANUAL:
+        raise PayoutError("A Stripe payout is marked paid by its transfer, not by hand.")
     ledger.transfer(
         source=ledger.payouts_in_flight_account(),
         destination=ledger.external_bank_account(),
@@ -108,6 +154,7 @@ def payout_cancel(*, payout_id: int, staff: User, note: str = "") -> Payout:
     """Give the amount back to the worker's payable balance."""
     allowed = {PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.HELD}
     payout = _locked(payout_id, allowed, "cancelled")
+    _not_sent(payout, "cancelled")
     ledger.transfer(
         source=ledger.payouts_in_flight_account(),
         destination=ledger.worker_payable_account(payout.worker_id),
@@ -120,7 +167,7 @@ def payout_cancel(*, payout_id: int, staff: User, note: str = "") -> Payout:
     return _move(payout, PayoutStatus.CANCELLED, staff, note=note[:300])
 
 
-def payouts_approve_many(*, payout_ids: list[int], staff: User) -> dict[str, int]:
+def payouts_approve_many(*, payout_ids: list[int], staff: User | None) -> dict[str, int]:
     """Bulk approval; each payout is its own transaction."""
     counts = {"approved": 0, "refused": 0}
     for payout_id in payout_ids:

@@ -1,4 +1,11 @@
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import pytest
+import requests
 
 from accounts.models import Role
 from marketplace.models import Assignment, TemplateType
@@ -7,6 +14,10 @@ from marketplace.services.projects import project_create, tasks_add
 from payments import ledger
 
 LABELS = {"labels": [{"value": "cat"}, {"value": "dog"}]}
+WEBHOOK_SECRET = "whsec_quorum_test"
+SECRET_KEY = "sk_test_quorum"
+LOCALSTRIPE = Path(__file__).with_name("localstripe_server.py")
+REPOSITORY = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(autouse=True)
@@ -69,3 +80,95 @@ def balances():
         return figures
 
     return read
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _serve(command: list[str], url: str, probe: str, name: str):
+    """Start a loopback server process and wait until ``probe`` answers."""
+    process = subprocess.Popen(
+        command, cwd=REPOSITORY, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    for _ in range(150):
+        try:
+            requests.delete(f"{url}{probe}", timeout=1)
+            return process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    process.kill()
+    pytest.fail(f"{name} did not start")
+
+
+@pytest.fixture(scope="session")
+def localstripe_url():
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    process = _serve([sys.executable, str(LOCALSTRIPE), str(port)], url, "/_config/data", "ls")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def stripe_settings(settings, localstripe_url):
+    settings.STRIPE_API_BASE = localstripe_url
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
+    requests.delete(f"{localstripe_url}/_config/data", timeout=5)
+    return settings
+
+
+@pytest.fixture(scope="session")
+def connect_fake_url():
+    """``payments.fake_stripe_connect`` on a free loopback port, for the whole session."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "payments.fake_stripe_connect", "--port", str(port)]
+    process = _serve(command, url, "/_fake/data", "fake Stripe Connect")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def connect_settings(settings, connect_fake_url):
+    """Stripe Connect configured against the fake, emptied before the test."""
+    settings.STRIPE_SECRET_KEY = SECRET_KEY
+    settings.STRIPE_CONNECT_API_BASE = connect_fake_url
+    settings.STRIPE_TIMEOUT_SECONDS = 1
+    requests.delete(f"{connect_fake_url}/_fake/data", timeout=5)
+    return settings
+
+
+@pytest.fixture
+def connect_fake(connect_settings, connect_fake_url):
+    """Controls of the fake: inject failures, flip accounts, read every transfer."""
+
+    class Controls:
+        url = connect_fake_url
+
+        def fail(self, **body):
+            requests.post(f"{self.url}/_fake/failures", json=body, timeout=5).raise_for_status()
+
+        def account(self, account_id, **flags):
+            response = requests.post(
+                f"{self.url}/_fake/accounts/{account_id}", json=flags, timeout=5
+            )
+            response.raise_for_status()
+            return response.json()
+
+        def transfers(self) -> list[dict]:
+            return requests.get(f"{self.url}/_fake/transfers", timeout=5).json()["data"]
+
+    yield Controls()
+    requests.post(f"{connect_fake_url}/_fake/failures", json={}, timeout=5)
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers", "slow: long-running tests (the payout crash test); skip with -m 'not slow'"
+    )

@@ -4,11 +4,7 @@ by the signed webhook only, once, whatever Stripe repeats or reorders."""
 import hashlib
 import hmac
 import json
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,46 +14,7 @@ from payments import ledger
 from payments.models import CardPayment, CardPaymentStatus, LedgerTransaction, WebhookEvent
 from payments.services import FundingError, card_payment_start
 
-WEBHOOK_SECRET = "whsec_quorum_test"
-SERVER = Path(__file__).with_name("localstripe_server.py")
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-@pytest.fixture(scope="session")
-def localstripe_url():
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, str(SERVER), str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.delete(f"{url}/_config/data", timeout=1)
-            break
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    else:
-        process.kill()
-        pytest.fail("localstripe did not start")
-    yield url
-    process.terminate()
-    process.wait(timeout=10)
-
-
-@pytest.fixture
-def stripe_settings(settings, localstripe_url):
-    settings.STRIPE_API_BASE = localstripe_url
-    settings.STRIPE_SECRET_KEY = "sk_test_quorum"
-    settings.STRIPE_WEBHOOK_SECRET = WEBHOOK_SECRET
-    requests.delete(f"{localstripe_url}/_config/data", timeout=5)
-    return settings
+WEBHOOK_SECRET = "whsec_quorum_test"  # the secret the conftest's ``stripe_settings`` configures
 
 
 @pytest.fixture

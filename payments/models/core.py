@@ -26,6 +26,8 @@ class AccountKind(models.TextChoices):
     WORKER_PAYABLE = "worker_payable", "Worker payable balance"
     PLATFORM_FEES = "platform_fees", "Platform fees"
     PAYOUTS_IN_FLIGHT = "payouts_in_flight", "Payouts in flight"
+    # Refunds to the card asked for but not yet confirmed by Stripe: reserved, not spendable.
+    REFUNDS_IN_FLIGHT = "refunds_in_flight", "Refunds in flight"
     EXTERNAL_CARD = "external_card", "Card processor (external)"
     EXTERNAL_BANK = "external_bank", "Bank (external)"
 
@@ -83,6 +85,10 @@ class TransactionKind(models.TextChoices):
     PAYOUT_REQUEST = "payout_request", "Payout requested"
     PAYOUT_PAID = "payout_paid", "Payout sent"
     PAYOUT_CANCEL = "payout_cancel", "Payout cancelled"
+    PAYOUT_FAILED = "payout_failed", "Payout failed, returned to the balance"
+    REFUND_REQUEST = "refund_request", "Refund to card requested"
+    REFUND_PAID = "refund_paid", "Refunded to card"
+    REFUND_CANCEL = "refund_cancel", "Refund failed, returned to available funds"
 
 
 class LedgerTransaction(models.Model):
@@ -242,59 +248,3 @@ class Bonus(models.Model):
 
     def __str__(self):
         return f"Bonus of {self.amount_cents} cents to worker {self.worker_id}"
-
-
-class PayoutStatus(models.TextChoices):
-    REQUESTED = "requested", "Requested"
-    APPROVED = "approved", "Approved, awaiting transfer"
-    HELD = "held", "On hold"
-    PAID = "paid", "Paid"
-    CANCELLED = "cancelled", "Cancelled"
-
-
-class PayoutMethod(models.TextChoices):
-    MANUAL = "manual", "Bank transfer (manual batch)"
-
-
-class Payout(models.Model):
-    """A worker's request to be paid their approved earnings. Requesting moves the amount from
-    the payable balance to payouts in flight; paying moves it out to the bank; cancelling moves
-    it back. Transitions live in ``payments.services.payouts``."""
-
-    worker = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts"
-    )
-    amount_cents = models.PositiveIntegerField()
-    method = models.CharField(
-        max_length=16, choices=PayoutMethod.choices, default=PayoutMethod.MANUAL
-    )
-    status = models.CharField(
-        max_length=16, choices=PayoutStatus.choices, default=PayoutStatus.REQUESTED
-    )
-    # The bank's reference, entered by staff when they mark the transfer paid.
-    reference = models.CharField(max_length=150, blank=True)
-    note = models.CharField(max_length=300, blank=True)
-    requested_at = models.DateTimeField(default=timezone.now)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        null=True,
-        blank=True,
-        on_delete=models.SET_NULL,
-        related_name="+",
-    )
-    paid_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        ordering = ["-requested_at", "-id"]
-        constraints = [
-            models.CheckConstraint(condition=Q(amount_cents__gt=0), name="payout_positive"),
-            models.CheckConstraint(
-                condition=Q(status="paid", paid_at__isnull=False)
-                | (~Q(status="paid") & Q(paid_at__isnull=True)),
-                name="payout_paid_has_date",
-            ),
-        ]
-        indexes = [models.Index(fields=["status", "requested_at"], name="payout_queue")]
-
-    def __str__(self):
-        return f"Payout {self.pk} of {self.amount_cents} cents ({self.status})"

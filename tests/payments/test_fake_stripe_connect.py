@@ -1,0 +1,118 @@
+"""The loopback fake of Stripe Connect, driven through the real stripe SDK (payments.stripe_client):
+what it promises is what the payout code relies on, so it is tested like a dependency."""
+
+import pytest
+import requests
+
+from payments import stripe_client
+
+
+def _connected(fake) -> str:
+    account = stripe_client.connect_account_create(
+        email="w@example.com", metadata={"worker_id": "1"}, idempotency_key="acct-1"
+    )
+    fake.account(account.id, payouts_enabled=True, details_submitted=True)
+    return account.id
+
+
+def _send(account_id: str, key: str, amount: int = 700) -> stripe_client.Transfer:
+    return stripe_client.transfer_create(
+        amount_cents=amount,
+        destination=account_id,
+        metadata={"payout_id": key},
+        idempotency_key=key,
+    )
+
+
+def test_onboarding_through_an_account_link_enables_payouts(connect_fake):
+    account = stripe_client.connect_account_create(
+        email="w@example.com", metadata={"worker_id": "1"}, idempotency_key="acct-1"
+    )
+    assert (account.payouts_enabled, account.details_submitted) == (False, False)
+    url = stripe_client.account_link_create(
+        account_id=account.id, refresh_url="http://app/refresh", return_url="http://app/back"
+    )
+
+    finished = requests.get(url, allow_redirects=False, timeout=5)
+
+    assert finished.status_code == 302
+    assert finished.headers["Location"] == "http://app/back"
+    assert stripe_client.connect_account_retrieve(account.id).payouts_enabled is True
+    # The same creation key returns the same account instead of a second one.
+    again = stripe_client.connect_account_create(
+        email="w@example.com", metadata={"worker_id": "1"}, idempotency_key="acct-1"
+    )
+    assert again.id == account.id
+
+
+def test_a_transfer_to_an_account_that_cannot_receive_is_refused_for_good(connect_fake):
+    account = stripe_client.connect_account_create(
+        email="w@example.com", metadata={}, idempotency_key="acct-2"
+    )
+    with pytest.raises(stripe_client.DefinitiveProviderError, match="capabilities"):
+        _send(account.id, "payout-1")
+    with pytest.raises(stripe_client.DefinitiveProviderError, match="No such account"):
+        _send("acct_missing", "payout-2")
+    assert connect_fake.transfers() == []
+
+
+def test_the_same_idempotency_key_replays_and_other_parameters_are_refused(connect_fake):
+    account_id = _connected(connect_fake)
+    first = _send(account_id, "payout-7")
+    replay = _send(account_id, "payout-7")
+
+    with pytest.raises(stripe_client.DefinitiveProviderError, match="same parameters"):
+        _send(account_id, "payout-7", amount=800)
+
+    assert replay == first
+    transfers = connect_fake.transfers()
+    assert [(t["id"], t["idempotency_key"], t["amount"]) for t in transfers] == [
+        (first.id, "payout-7", 700)
+    ]
+
+
+def test_requests_without_a_secret_key_get_a_stripe_shaped_401(connect_fake):
+    response = requests.get(f"{connect_fake.url}/v1/transfers", timeout=5)
+    assert response.status_code == 401
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert "Invalid API Key" in response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("mode", ["500", "429"])
+def test_injected_errors_are_transient_and_a_retry_with_the_key_sends_once(connect_fake, mode):
+    account_id = _connected(connect_fake)
+    connect_fake.fail(mode=mode, count=2)
+
+    for _ in range(2):
+        with pytest.raises(stripe_client.TransientProviderError):
+            _send(account_id, "payout-9")
+    sent = _send(account_id, "payout-9")
+
+    assert [t["id"] for t in connect_fake.transfers()] == [sent.id]
+
+
+def test_a_timeout_loses_the_response_but_not_the_transfer_and_the_retry_finds_it(connect_fake):
+    account_id = _connected(connect_fake)
+    connect_fake.fail(mode="timeout", count=1, delay=2)  # the client gives up after 1 s
+
+    with pytest.raises(stripe_client.TransientProviderError):
+        _send(account_id, "payout-11")
+    assert len(connect_fake.transfers()) == 1  # the money moved although we heard nothing
+    retried = _send(account_id, "payout-11")
+
+    assert [t["id"] for t in connect_fake.transfers()] == [retried.id]
+
+
+def test_transfers_are_listed_newest_first_across_pages(connect_fake):
+    account_id = _connected(connect_fake)
+    sent = [_send(account_id, f"payout-{n}", amount=500 + n) for n in range(5)]
+    headers = {"Authorization": "Bearer sk_test_quorum"}
+
+    page = requests.get(
+        f"{connect_fake.url}/v1/transfers", params={"limit": 2}, headers=headers, timeout=5
+    ).json()
+    listed = stripe_client.transfers_list()
+
+    assert [t["id"] for t in page["data"]] == [sent[4].id, sent[3].id]
+    assert page["has_more"] is True
+    assert [t.id for t in listed] == [t.id for t in reversed(sent)]
