@@ -1,15 +1,21 @@
 """Read-only admin views of the money: the ledger is changed by services only (and the database
-refuses edits of entries and transactions anyway)."""
+refuses edits of entries and transactions anyway). Every payments model is registered here, and
+none can be added, changed or deleted by hand: staff act through the product's pages (payout
+queue, deposits, reconciliation), which keep the ledger and the rows in step."""
 
 from django.contrib import admin
 
 from payments.models import (
     Bonus,
     CardPayment,
+    CardRefund,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
     Payout,
+    PayoutAccount,
+    ProjectEscrow,
+    ReconciliationIssue,
     WebhookEvent,
 )
 
@@ -71,3 +77,68 @@ class BonusAdmin(ReadOnlyAdmin):
 class PayoutAdmin(ReadOnlyAdmin):
     list_display = ["id", "worker", "amount_cents", "status", "requested_at", "paid_at"]
     list_filter = ["status"]
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["id", "transaction", "account", "amount_cents"]
+    list_select_related = ["transaction", "account"]
+    search_fields = ["account__code", "transaction__idempotency_key"]
+
+
+@admin.register(ProjectEscrow)
+class ProjectEscrowAdmin(ReadOnlyAdmin):
+    list_display = [
+        "project",
+        "reserved_regular_assignments",
+        "reserved_cents",
+        "paid_assignments",
+        "released",
+    ]
+    list_filter = ["released"]
+    list_select_related = ["project"]
+
+
+@admin.register(PayoutAccount)
+class PayoutAccountAdmin(ReadOnlyAdmin):
+    list_display = [
+        "provider_account_id",
+        "worker",
+        "details_submitted",
+        "payouts_enabled",
+        "refreshed_at",
+    ]
+    list_filter = ["payouts_enabled"]
+    list_select_related = ["worker"]
+    search_fields = ["provider_account_id", "worker__email"]
+
+
+@admin.register(CardRefund)
+class CardRefundAdmin(ReadOnlyAdmin):
+    list_display = [
+        "id",
+        "requester_account",
+        "card_payment",
+        "amount_cents",
+        "status",
+        "provider_refund_id",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    list_select_related = ["requester_account", "card_payment"]
+    search_fields = ["provider_refund_id", "card_payment__payment_intent_id"]
+
+
+@admin.register(ReconciliationIssue)
+class ReconciliationIssueAdmin(ReadOnlyAdmin):
+    list_display = [
+        "kind",
+        "reference",
+        "expected_cents",
+        "provider_cents",
+        "found_at",
+        "last_seen_at",
+        "resolved_at",
+    ]
+    list_filter = ["kind", ("resolved_at", admin.EmptyFieldListFilter)]
+    search_fields = ["reference"]

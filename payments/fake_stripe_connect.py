@@ -8,7 +8,8 @@ Stripe's API as the ``stripe`` SDK sees it:
 - ``POST /v1/accounts`` (type=express), ``GET /v1/accounts/{id}``, ``POST /v1/account_links``
   (its ``url`` is a hosted-onboarding stand-in: opening it finishes onboarding and redirects to
   ``return_url``), ``POST /v1/transfers``, ``GET /v1/transfers/{id}``, ``GET /v1/transfers``
-  (newest first, ``limit``/``starting_after``/``destination``).
+  (newest first, ``limit``/``starting_after``/``destination``/``created`` as an exact timestamp
+  or ``created[gt|gte|lt|lte]``; the SDK's ``auto_paging_iter`` pages through it).
 - ``Authorization: Bearer sk_…`` is required (401 otherwise; with ``--api-key``, that key only).
 - ``Idempotency-Key`` on POST: the same key with the same parameters replays the first response
   (header ``Idempotent-Replayed: true``); with other parameters it is Stripe's 400
@@ -22,8 +23,9 @@ Test controls (not Stripe's): ``POST /_fake/failures`` with JSON ``{"mode": "500
 after ``delay`` seconds (default 5), longer than the client waits, which is how a response gets
 lost after the money moved. ``POST /_fake/accounts/{id}`` sets ``payouts_enabled`` /
 ``details_submitted``; ``GET /_fake/transfers`` lists every transfer with the idempotency key it
-was created under; ``DELETE /_fake/data`` forgets everything. State lives in memory: the fake
-outlives the clients it serves, which is all the crash test needs.
+was created under; ``POST /_fake/transfers/{id}`` with ``{"created": <unix time>}`` backdates
+one; ``DELETE /_fake/data`` forgets everything. State lives in memory: the fake outlives the
+clients it serves, which is all the crash test needs.
 """
 
 import argparse
@@ -196,18 +198,49 @@ def transfer_retrieve(state: State, transfer_id: str) -> dict:
     return transfer
 
 
+CREATED_FILTERS = {
+    "eq": lambda created, bound: created == bound,
+    "gt": lambda created, bound: created > bound,
+    "gte": lambda created, bound: created >= bound,
+    "lt": lambda created, bound: created < bound,
+    "lte": lambda created, bound: created <= bound,
+}
+
+
+def _created_filter(params: dict):
+    """Stripe's ``created`` list filter: an exact timestamp, or ``created[gt|gte|lt|lte]``."""
+    created = params.get("created")
+    bounds = created if isinstance(created, dict) else {"eq": created} if created else {}
+    checks = []
+    for operator in bounds:
+        if operator not in CREATED_FILTERS:
+            raise StripeError(
+                400, f"Received unknown parameter: created[{operator}]", param="created"
+            )
+        name = "created" if operator == "eq" else f"created[{operator}]"
+        checks.append((CREATED_FILTERS[operator], _int({name: bounds[operator]}, name)))
+    return lambda transfer: all(compare(transfer["created"], bound) for compare, bound in checks)
+
+
 def transfer_list(state: State, query) -> dict:
-    transfers = list(reversed(state.transfers.values()))  # Stripe lists newest first
-    if query.get("destination"):
-        transfers = [t for t in transfers if t["destination"] == query["destination"]]
-    if query.get("starting_after"):
+    """Newest first. Like Stripe, ``starting_after`` is a position in the whole list (the
+    object's place), and ``created`` / ``destination`` filter what follows it."""
+    params = _unflatten(query.items())
+    # Stripe lists newest first: by ``created``, then the later of two made in the same second.
+    order = sorted(enumerate(state.transfers.values()), key=lambda n_t: (n_t[1]["created"], n_t[0]))
+    transfers = [transfer for _, transfer in reversed(order)]
+    if params.get("starting_after"):
         ids = [t["id"] for t in transfers]
-        if query["starting_after"] not in ids:
+        if params["starting_after"] not in ids:
             raise StripeError(
                 404, "No such transfer", code="resource_missing", param="starting_after"
             )
-        transfers = transfers[ids.index(query["starting_after"]) + 1 :]
-    limit = max(1, min(100, int(query.get("limit", 10))))
+        transfers = transfers[ids.index(params["starting_after"]) + 1 :]
+    if params.get("destination"):
+        transfers = [t for t in transfers if t["destination"] == params["destination"]]
+    created = _created_filter(params)
+    transfers = [t for t in transfers if created(t)]
+    limit = max(1, min(100, _int({"limit": params.get("limit", "10")}, "limit")))
     return {
         "object": "list",
         "url": "/v1/transfers",
@@ -343,6 +376,18 @@ async def control_transfers(request: web.Request) -> web.Response:
     )
 
 
+async def control_transfer(request: web.Request) -> web.Response:
+    """Set a transfer's ``created`` (backdating, to test ``created`` filters and windows)."""
+    state: State = request.app["state"]
+    transfer = state.transfers.get(request.match_info["id"])
+    if transfer is None:
+        return _json({"error": {"message": "No such transfer"}}, 404)
+    body = await request.json()
+    if "created" in body:
+        transfer["created"] = int(body["created"])
+    return _json(transfer)
+
+
 async def control_reset(request: web.Request) -> web.Response:
     request.app["state"].reset()
     return _json({"ok": True})
@@ -355,6 +400,7 @@ def app_create(*, api_key: str | None = None) -> web.Application:
     app.router.add_post("/_fake/failures", control_failures)
     app.router.add_post("/_fake/accounts/{id}", control_account)
     app.router.add_get("/_fake/transfers", control_transfers)
+    app.router.add_post("/_fake/transfers/{id}", control_transfer)
     app.router.add_delete("/_fake/data", control_reset)
     app.router.add_get("/connect/onboarding/{token}", onboarding)
     app.router.add_route("*", "/v1/{tail:.*}", api)

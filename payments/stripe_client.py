@@ -249,12 +249,31 @@ def transfer_create(
     return _transfer(transfer)
 
 
-def transfers_list() -> list[Transfer]:
-    """Every transfer, newest first (reconciliation)."""
+def transfers_list(
+    *, created_gte: int | None = None, destination: str = "", page_size: int = 100
+) -> list[Transfer]:
+    """Transfers, newest first (reconciliation): all of them, or those created at or after the
+    Unix time ``created_gte`` and/or sent to ``destination``. The SDK pages through the list
+    with ``starting_after``, keeping the filters on every page."""
+    params: dict = {"limit": page_size}
+    if created_gte is not None:
+        params["created"] = {"gte": created_gte}
+    if destination:
+        params["destination"] = destination
     try:
-        page = _connect_client().v1.transfers.list(params={"limit": 100})
+        page = _connect_client().v1.transfers.list(params=params)
         return [_transfer(transfer) for transfer in page.auto_paging_iter()]
     except stripe.StripeError as error:
+        raise _classified(error) from error
+
+
+def transfer_retrieve(transfer_id: str) -> Transfer | None:
+    """The transfer, or None when Stripe has no such transfer (reconciliation)."""
+    try:
+        return _transfer(_connect_client().v1.transfers.retrieve(transfer_id))
+    except stripe.StripeError as error:
+        if error.http_status == 404:
+            return None
         raise _classified(error) from error
 
 
@@ -294,4 +313,14 @@ def refunds_list(*, payment_intent_id: str) -> list[Refund]:
         page = _client().v1.refunds.list(params={"payment_intent": payment_intent_id, "limit": 100})
         return [_refund(refund) for refund in page.auto_paging_iter()]
     except stripe.StripeError as error:
+        raise _classified(error) from error
+
+
+def refund_retrieve(refund_id: str) -> Refund | None:
+    """The refund, or None when Stripe has no such refund (reconciliation)."""
+    try:
+        return _refund(_client().v1.refunds.retrieve(refund_id))
+    except stripe.StripeError as error:
+        if error.http_status == 404:
+            return None
         raise _classified(error) from error

@@ -254,6 +254,9 @@ PAYOUT_RETRY_BACKOFF_SECONDS = env_int("PAYOUT_RETRY_BACKOFF_SECONDS", 30)
 PAYOUT_SWEEP_AFTER_SECONDS = env_int("PAYOUT_SWEEP_AFTER_SECONDS", 300)
 # Daily automatic payouts of connected workers' whole balance (off: workers ask for payouts).
 PAYOUTS_AUTOMATIC = env_bool("PAYOUTS_AUTOMATIC", False)
+# Each reconciliation run compares rows created in the last N days (plus every open payout and
+# pending refund, whatever its age) with Stripe's objects created in that window.
+RECONCILIATION_WINDOW_DAYS = env_int("RECONCILIATION_WINDOW_DAYS", 35)
 
 # --- Logging ----------------------------------------------------------------------------------
 LOGGING = {

@@ -8,17 +8,31 @@ Checked, per object:
 - Card payments: a credited payment is a succeeded PaymentIntent of the same amount, credited
   once (``card:<pi>``) for that amount; a confirmed refund exists at Stripe with its amount, and
   Stripe holds no refund of ours that the ledger does not.
-- The in-flight accounts hold exactly the open payouts and pending refunds.
+- The in-flight accounts hold exactly the open payouts and pending refunds (whatever their age).
+
+Each run looks at a window of ``RECONCILIATION_WINDOW_DAYS`` (default 35), not at all history:
+Stripe's transfers created since the window start (paged with ``created[gte]`` and
+``starting_after``), our payouts requested, approved or paid in it, our card payments created,
+credited or refunded in it; and regardless of age: the payout of every listed transfer (an
+approved one still in progress included), card payments with a pending refund, the open payouts
+and pending refunds in the in-flight check, and every object an open issue is about (so an issue
+is judged again, not forgotten, once its object leaves the window). Transfers a compared payout
+may have got before the window (approved long ago, paid recently) are looked up by destination
+from its approval.
 
 Approved payouts and pending refunds are in progress (the sweeper owns them) and are not judged.
-A difference seen again updates its open issue; one no longer seen is marked resolved.
+A difference seen again updates its open issue; one whose object was looked at and no longer
+differs is marked resolved; an issue about an object not looked at stays open as it was.
 """
 
 from collections import defaultdict
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import transaction
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from payments import ledger, stripe_client
@@ -36,6 +50,9 @@ from payments.models import (
 from payments.services.connect import connect_available
 from payments.services.refunds import refunds_in_flight_account
 
+# Stripe's clock against ours: Stripe objects are listed from this much before the window.
+CLOCK_MARGIN = timedelta(hours=1)
+
 
 @dataclass(frozen=True)
 class Difference:
@@ -46,27 +63,100 @@ class Difference:
     provider_cents: int | None = None
 
 
-def _ledger_amounts(prefix: str) -> dict[str, int]:
-    """Positive legs of the ledger transactions whose key starts with ``prefix``, by key."""
+@dataclass
+class Comparison:
+    """What one run found, and every reference it looked at (only those can be resolved)."""
+
+    differences: list[Difference] = field(default_factory=list)
+    examined: set[str] = field(default_factory=set)
+
+
+def reconciliation_window_start(*, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()) - timedelta(days=settings.RECONCILIATION_WINDOW_DAYS)
+
+
+def _unix(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _ledger_amounts(keys: Iterable[str]) -> dict[str, int]:
+    """Positive legs of the ledger transactions with these idempotency keys, by key."""
     rows = (
-        LedgerEntry.objects.filter(
-            transaction__idempotency_key__startswith=prefix, amount_cents__gt=0
-        )
+        LedgerEntry.objects.filter(transaction__idempotency_key__in=list(keys), amount_cents__gt=0)
         .values("transaction__idempotency_key")
         .annotate(total=Sum("amount_cents"))
     )
     return {row["transaction__idempotency_key"]: row["total"] for row in rows}
 
 
-def _payout_differences() -> list[Difference]:
+def _open_issue_ids(prefix: str) -> set[str]:
+    """What open issues with references ``<prefix>:<id>`` are about."""
+    references = ReconciliationIssue.objects.filter(
+        resolved_at__isnull=True, reference__startswith=f"{prefix}:"
+    ).values_list("reference", flat=True)
+    return {reference.split(":", 1)[1] for reference in references}
+
+
+def _transfers_to_compare(since: datetime, comparison: Comparison) -> dict:
+    """Stripe's transfers since the window start, and those open issues are about."""
+    listed = stripe_client.transfers_list(created_gte=_unix(since - CLOCK_MARGIN))
+    transfers = {transfer.id: transfer for transfer in listed}
+    for transfer_id in _open_issue_ids("transfer") - set(transfers):
+        comparison.examined.add(f"transfer:{transfer_id}")  # gone from Stripe: resolved
+        remote = stripe_client.transfer_retrieve(transfer_id)
+        if remote is not None:
+            transfers[remote.id] = remote
+    return transfers
+
+
+def _payouts_to_compare(since: datetime, transfers: dict) -> list[Payout]:
+    referenced = {transfer.metadata.get("payout_id", "") for transfer in transfers.values()}
+    referenced |= _open_issue_ids("payout")
+    return list(
+        Payout.objects.filter(method=PayoutMethod.STRIPE)
+        .exclude(status__in=[PayoutStatus.REQUESTED, PayoutStatus.HELD])
+        .filter(
+            Q(requested_at__gte=since)
+            | Q(approved_at__gte=since)
+            | Q(paid_at__gte=since)
+            | Q(pk__in=[int(pk) for pk in referenced if pk.isdigit()])
+        )
+        .order_by("pk")
+    )
+
+
+def _add_earlier_transfers(payouts: list[Payout], transfers: dict, since: datetime) -> None:
+    """A compared payout approved before the window (paid or refused recently, or pulled in by
+    a recent transfer or an open issue) may have a transfer older than the listing: look it up
+    among its destination's transfers since its approval, the earliest one can exist."""
+    wanted = {str(payout.pk) for payout in payouts}
+    earliest: dict[str, datetime] = {}
+    for payout in payouts:
+        start = (payout.approved_at or payout.requested_at) - CLOCK_MARGIN
+        if payout.status != PayoutStatus.APPROVED and start < since - CLOCK_MARGIN:
+            destination = payout.destination_account_id
+            earliest[destination] = min(earliest.get(destination, start), start)
+    for destination, start in earliest.items():
+        for transfer in stripe_client.transfers_list(
+            created_gte=_unix(start), destination=destination
+        ):
+            if transfer.metadata.get("payout_id") in wanted:
+                transfers.setdefault(transfer.id, transfer)
+
+
+def _payout_differences(since: datetime, comparison: Comparison) -> list[Difference]:
+    transfers_found = _transfers_to_compare(since, comparison)
+    payouts = _payouts_to_compare(since, transfers_found)
+    _add_earlier_transfers(payouts, transfers_found, since)
+    comparison.examined |= {f"transfer:{transfer_id}" for transfer_id in transfers_found}
     transfers = defaultdict(list)
-    for transfer in stripe_client.transfers_list():
+    for transfer in transfers_found.values():
         transfers[transfer.metadata.get("payout_id", "")].append(transfer)
-    booked = _ledger_amounts("payout:")
+    booked = _ledger_amounts(f"payout:{payout.pk}:paid" for payout in payouts)
     found = []
-    payouts = Payout.objects.filter(method=PayoutMethod.STRIPE)
-    for payout in payouts.exclude(status__in=[PayoutStatus.REQUESTED, PayoutStatus.HELD]):
+    for payout in payouts:
         ref = f"payout:{payout.pk}"
+        comparison.examined.add(ref)
         sent = transfers.pop(str(payout.pk), [])
         if payout.status == PayoutStatus.APPROVED:
             continue  # in progress
@@ -135,12 +225,43 @@ def _payout_differences() -> list[Difference]:
     return found
 
 
-def _card_differences() -> list[Difference]:
+def _card_payments_to_compare(since: datetime, comparison: Comparison):
+    intents = _open_issue_ids("card_payment")
+    for refund_id in _open_issue_ids("refund"):
+        remote = stripe_client.refund_retrieve(refund_id)
+        if remote is None:
+            comparison.examined.add(f"refund:{refund_id}")  # gone from Stripe: resolved
+        else:
+            intents.add(remote.payment_intent_id)
+    refund_rows = [int(pk) for pk in _open_issue_ids("card_refund") if pk.isdigit()]
+    return (
+        CardPayment.objects.filter(status=CardPaymentStatus.SUCCEEDED)
+        .filter(
+            Q(created_at__gte=since)
+            | Q(credited_at__gte=since)
+            | Q(refunds__created_at__gte=since)
+            | Q(refunds__confirmed_at__gte=since)
+            | Q(refunds__status=CardRefundStatus.PENDING)
+            | Q(payment_intent_id__in=intents)
+            | Q(refunds__pk__in=refund_rows)
+        )
+        .distinct()
+        .order_by("pk")
+        .prefetch_related("refunds")
+    )
+
+
+def _card_differences(since: datetime, comparison: Comparison) -> list[Difference]:
     found = []
-    credited = _ledger_amounts("card:")
-    refunded = _ledger_amounts("refund:")
-    for payment in CardPayment.objects.filter(status=CardPaymentStatus.SUCCEEDED):
+    payments = list(_card_payments_to_compare(since, comparison))
+    credited = _ledger_amounts(f"card:{payment.payment_intent_id}" for payment in payments)
+    refunded = _ledger_amounts(
+        f"refund:{refund.pk}:paid" for payment in payments for refund in payment.refunds.all()
+    )
+    for payment in payments:
         ref = f"card_payment:{payment.payment_intent_id}"
+        comparison.examined.add(ref)
+        comparison.examined |= {f"card_refund:{refund.pk}" for refund in payment.refunds.all()}
         intent = stripe_client.payment_intent_retrieve(payment.payment_intent_id)
         if intent.status != "succeeded" or intent.amount_cents != payment.amount_cents:
             found.append(
@@ -162,8 +283,9 @@ def _card_differences() -> list[Difference]:
                     credited.get(f"card:{payment.payment_intent_id}"),
                 )
             )
-        ours = {r.pk: r for r in payment.refunds.filter(status=CardRefundStatus.SUCCEEDED)}
+        ours = {r.pk: r for r in payment.refunds.all() if r.status == CardRefundStatus.SUCCEEDED}
         at_stripe = stripe_client.refunds_list(payment_intent_id=payment.payment_intent_id)
+        comparison.examined |= {f"refund:{remote.id}" for remote in at_stripe}
         by_row = {r.metadata.get("quorum_refund_id"): r for r in at_stripe}
         for refund in ours.values():
             remote = by_row.get(str(refund.pk))
@@ -187,9 +309,7 @@ def _card_differences() -> list[Difference]:
                         refunded.get(f"refund:{refund.pk}:paid"),
                     )
                 )
-        pending = set(
-            payment.refunds.filter(status=CardRefundStatus.PENDING).values_list("pk", flat=True)
-        )
+        pending = {r.pk for r in payment.refunds.all() if r.status == CardRefundStatus.PENDING}
         for remote in at_stripe:
             row = remote.metadata.get("quorum_refund_id", "")
             if not (row.isdigit() and (int(row) in ours or int(row) in pending)):
@@ -244,20 +364,24 @@ def _in_flight_differences() -> list[Difference]:
     return found
 
 
-def reconciliation_differences() -> list[Difference]:
+def reconciliation_compare(*, now: datetime | None = None) -> Comparison:
     """Raises ``stripe_client.ProviderError`` when Stripe cannot be asked (the job retries)."""
-    found = _in_flight_differences()
+    since = reconciliation_window_start(now=now)
+    comparison = Comparison(examined={"account:payouts_in_flight", "account:refunds_in_flight"})
+    comparison.differences = _in_flight_differences()
     if connect_available():
-        found += _payout_differences() + _card_differences()
-    return found
+        comparison.differences += _payout_differences(since, comparison)
+        comparison.differences += _card_differences(since, comparison)
+    return comparison
 
 
 @transaction.atomic
 def reconciliation_run() -> dict[str, int]:
     """Record the current differences; returns counts of open and newly resolved issues."""
     now = timezone.now()
+    comparison = reconciliation_compare(now=now)
     seen = set()
-    for difference in reconciliation_differences():
+    for difference in comparison.differences:
         seen.add((difference.kind, difference.reference))
         ReconciliationIssue.objects.update_or_create(
             kind=difference.kind,
@@ -278,7 +402,10 @@ def reconciliation_run() -> dict[str, int]:
             },
         )
     resolved = 0
-    for issue in ReconciliationIssue.objects.select_for_update().filter(resolved_at__isnull=True):
+    open_issues = ReconciliationIssue.objects.select_for_update().filter(
+        resolved_at__isnull=True, reference__in=comparison.examined
+    )
+    for issue in open_issues:
         if (issue.kind, issue.reference) not in seen:
             issue.resolved_at = now
             issue.save(update_fields=["resolved_at"])

@@ -1,10 +1,14 @@
 """The loopback fake of Stripe Connect, driven through the real stripe SDK (payments.stripe_client):
 what it promises is what the payout code relies on, so it is tested like a dependency."""
 
+import time
+
 import pytest
 import requests
 
 from payments import stripe_client
+
+DAY = 86_400
 
 
 def _connected(fake) -> str:
@@ -116,3 +120,82 @@ def test_transfers_are_listed_newest_first_across_pages(connect_fake):
     assert [t["id"] for t in page["data"]] == [sent[4].id, sent[3].id]
     assert page["has_more"] is True
     assert [t.id for t in listed] == [t.id for t in reversed(sent)]
+
+
+def _backdate(fake, transfer_id: str, created: int) -> None:
+    response = requests.post(
+        f"{fake.url}/_fake/transfers/{transfer_id}", json={"created": created}, timeout=5
+    )
+    response.raise_for_status()
+
+
+def _list(fake, **params) -> requests.Response:
+    return requests.get(
+        f"{fake.url}/v1/transfers",
+        params=params,
+        headers={"Authorization": "Bearer sk_test_quorum"},
+        timeout=5,
+    )
+
+
+def test_created_filters_hold_on_every_page_the_sdk_fetches(connect_fake):
+    account_id = _connected(connect_fake)
+    sent = [_send(account_id, f"payout-{n}", amount=500 + n) for n in range(7)]
+    now = int(time.time())
+    # Interleave old and recent ones, so a filter lost on page 2 would show.
+    for n in (0, 2, 4):
+        _backdate(connect_fake, sent[n].id, now - 40 * DAY - n)
+    recent = [sent[n].id for n in (6, 5, 3, 1)]  # newest first
+    old = [sent[n].id for n in (0, 2, 4)]
+
+    listed = stripe_client.transfers_list(created_gte=now - 35 * DAY, page_size=2)
+    first_page = _list(connect_fake, limit=2, **{"created[gte]": now - 35 * DAY}).json()
+    second_page = _list(
+        connect_fake,
+        limit=2,
+        starting_after=first_page["data"][-1]["id"],
+        **{"created[gte]": now - 35 * DAY},
+    ).json()
+
+    assert [t.id for t in listed] == recent
+    assert ([t["id"] for t in first_page["data"]], first_page["has_more"]) == (recent[:2], True)
+    assert ([t["id"] for t in second_page["data"]], second_page["has_more"]) == (recent[2:], False)
+    # Everything, and only the old ones, newest first by ``created``.
+    assert [t.id for t in stripe_client.transfers_list(page_size=3)] == [*recent, *old]
+    before = _list(connect_fake, **{"created[lt]": now - 35 * DAY}).json()["data"]
+    assert [t["id"] for t in before] == old
+    exact = _list(connect_fake, created=now - 40 * DAY - 2).json()["data"]
+    assert [t["id"] for t in exact] == [sent[2].id]
+
+
+def test_created_and_destination_filters_combine(connect_fake):
+    first = _connected(connect_fake)
+    second = stripe_client.connect_account_create(
+        email="v@example.com", metadata={}, idempotency_key="acct-other"
+    ).id
+    connect_fake.account(second, payouts_enabled=True)
+    mine = _send(first, "payout-a")
+    theirs = _send(second, "payout-b")
+    old_mine = _send(first, "payout-c")
+    _backdate(connect_fake, old_mine.id, int(time.time()) - 50 * DAY)
+
+    listed = stripe_client.transfers_list(
+        created_gte=int(time.time()) - 35 * DAY, destination=first
+    )
+
+    assert [t.id for t in listed] == [mine.id]
+    assert theirs.id not in [t.id for t in stripe_client.transfers_list(destination=first)]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"created[gte]": "yesterday"}, "Invalid integer"),
+        ({"created[after]": "1"}, "unknown parameter: created[after]"),
+        ({"starting_after": "tr_missing"}, "No such transfer"),
+    ],
+)
+def test_bad_list_parameters_get_stripe_shaped_errors(connect_fake, params, message):
+    response = _list(connect_fake, **params)
+    assert response.status_code in (400, 404)
+    assert message in response.json()["error"]["message"]
