@@ -110,4 +110,15 @@ urlpatterns = [
         name="workforce_worker_unsuspend",
     ),
     path("workforce/audit/", api.AuditLogApi.as_view(), name="audit_log"),
+    path("workforce/skill-levels/", api.SkillLevelsApi.as_view(), name="skill_levels"),
+    path(
+        "workforce/quality-actions/",
+        api.QualityActionListApi.as_view(),
+        name="quality_action_list",
+    ),
+    path(
+        "workforce/quality-actions/<int:quality_action_id>/review/",
+        api.QualityActionReviewApi.as_view(),
+        name="quality_action_review",
+    ),
 ]

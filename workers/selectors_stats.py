@@ -8,13 +8,38 @@ reviewed has 100 %, as on MTurk, so requesters who want a track record add "appr
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, F, Q
 
 from marketplace.models import Assignment, AssignmentStatus, ReviewStatus
+from workers.models import SkillLevel
 
-# (level, approved assignments at least, gold accuracy % at least), highest first. Staff change
-# them with the WORKFORCE_SKILL_LEVELS setting.
+# (level, approved assignments at least, gold accuracy % at least), highest first. Staff edit
+# them on /staff/workforce/skill-levels/ (SkillLevel rows); without rows the
+# WORKFORCE_SKILL_LEVELS setting applies, and without it this default.
 DEFAULT_SKILL_LEVELS = [(3, 500, 90), (2, 50, 80), (1, 0, 0)]
+SKILL_LEVELS_CACHE_KEY = "workforce:skill-levels"
+SKILL_LEVELS_CACHE_SECONDS = 60
+
+
+def skill_levels_default() -> list[tuple[int, int, int]]:
+    levels = getattr(settings, "WORKFORCE_SKILL_LEVELS", DEFAULT_SKILL_LEVELS)
+    return sorted((tuple(level) for level in levels), reverse=True)
+
+
+def skill_levels_current() -> list[tuple[int, int, int]]:
+    """The thresholds in force, highest level first. Cached (one Redis read on the eligibility
+    path); workers.services.skill_levels deletes the key when a change commits. The TTL bounds
+    the one race left: a reader that read the old rows just before the commit and stores them
+    just after the delete."""
+    levels = cache.get(SKILL_LEVELS_CACHE_KEY)
+    if levels is None:
+        rows = SkillLevel.objects.order_by("-level").values_list(
+            "level", "min_approved", "min_gold_accuracy"
+        )
+        levels = [tuple(row) for row in rows] or skill_levels_default()
+        cache.set(SKILL_LEVELS_CACHE_KEY, levels, SKILL_LEVELS_CACHE_SECONDS)
+    return [tuple(level) for level in levels]
 
 
 @dataclass(frozen=True)
@@ -39,7 +64,7 @@ class WorkerStats:
 
     @property
     def skill_level(self) -> int:
-        levels = getattr(settings, "WORKFORCE_SKILL_LEVELS", DEFAULT_SKILL_LEVELS)
+        levels = skill_levels_current()
         accuracy = self.gold_accuracy or 0
         for level, approved, min_accuracy in levels:
             if self.approved >= approved and accuracy >= min_accuracy:

@@ -5,7 +5,7 @@ own URL prefix and URL names (``requester_…``, ``staff_…``)."""
 
 from django.urls import path
 
-from workers import views_requester, views_staff
+from workers import views_quality, views_requester, views_staff
 
 
 def _manager_routes(prefix: str, name: str) -> list:
@@ -36,6 +36,12 @@ def _manager_routes(prefix: str, name: str) -> list:
             views_requester.worker_revoke,
             name=f"{name}_worker_revoke",
         ),
+        path(f"{prefix}quality/", views_quality.quality_review_list, name=f"{name}_quality"),
+        path(
+            f"{prefix}quality/<int:quality_action_id>/review/",
+            views_quality.quality_review,
+            name=f"{name}_quality_review",
+        ),
     ]
 
 
@@ -43,4 +49,5 @@ urlpatterns = [
     *_manager_routes("requester/workforce/", "requester"),
     *_manager_routes("staff/workforce/", "staff"),
     path("staff/audit/", views_staff.audit_log, name="audit_log"),
+    path("staff/workforce/skill-levels/", views_staff.skill_levels, name="staff_skill_levels"),
 ]

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.permissions import worker_required
 from marketplace.selectors import project_list_open_for_work
+from marketplace.task_types import task_type
 from workers import selectors_workforce as selectors
 from workers.eligibility import unmet_requirements_cached
 from workers.models import QualificationKind
@@ -21,6 +22,7 @@ from workers.services import qualifications
 from workers.services.errors import WorkforceError
 
 MAX_PROJECTS_CHECKED = 50
+DRAWN_TYPES = ("spans", "bounding_boxes")
 
 
 def question_public(question) -> dict:
@@ -44,7 +46,7 @@ def answer_from_post(template_type: str, post) -> object:
             return int(raw)
         except ValueError:
             return raw
-    if template_type in ("spans", "bounding_boxes"):
+    if template_type in DRAWN_TYPES:
         try:
             return json.loads(raw)
         except ValueError:
@@ -151,10 +153,16 @@ def attempt_take(request, attempt_id: int):
     )
     unanswered = [q for q in questions if str(q.pk) not in attempt.answers]
     current = unanswered[0] if unanswered else questions[-1]
+    # Spans and boxes have no form field: the workspace's widget controllers (workspace.js)
+    # draw them and post the answer as JSON; the keys are the template's shortcuts.
+    drawn = current.template_type in DRAWN_TYPES
+    keys = task_type(current.template_type).shortcuts(current.label_config) if drawn else {}
     return render(
         request,
         "workers/qualifications/take.html",
         {
+            "drawn": drawn,
+            "shortcuts": json.dumps({str(key): str(value) for key, value in keys.items()}),
             "attempt": attempt,
             "question": question_public(current),
             "number": questions.index(current) + 1,

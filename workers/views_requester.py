@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -25,6 +26,7 @@ from workers.forms import (
     RequirementForm,
     SuspendForm,
 )
+from workers.selectors_quality import worker_page_with_quality
 from workers.services import moderation, qualifications, requirements
 from workers.services.errors import WorkforceError
 
@@ -219,14 +221,18 @@ def project_requirements(request, project_id: int):
 
 @manager_required
 def worker_list(request):
-    workers = selectors.worker_list_for_manager(user=request.user)
+    """Workers with their quality on the manager's projects (gold accuracy with its interval,
+    agreement, median time, open flags, blocks), 50 a page; see workers.selectors_quality."""
+    workers = selectors.worker_scope_for_manager(user=request.user)
     query = request.GET.get("q", "").strip()
     if query:
         workers = workers.filter(email__icontains=query)
+    page = Paginator(workers.values_list("pk", flat=True), 50).get_page(request.GET.get("page"))
+    page.object_list = worker_page_with_quality(user=request.user, worker_ids=list(page))
     return render(
         request,
         "workers/requester/workers.html",
-        {"ns": _ns(request), "workers": workers[:200], "query": query},
+        {"ns": _ns(request), "page": page, "workers": page.object_list, "query": query},
     )
 
 

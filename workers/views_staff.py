@@ -1,12 +1,17 @@
-"""Staff pages of the workforce: the audit log (read-only). Suspensions, qualification
-management and the worker pages are shared with requesters (workers.views_requester)."""
+"""Staff pages of the workforce: the audit log (read-only) and the skill-level thresholds.
+Suspensions, qualification management and the worker pages are shared with requesters
+(workers.views_requester)."""
 
+from django.contrib import messages
 from django.core.paginator import Paginator
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 
 from accounts.permissions import staff_required
 from workers import selectors_workforce as selectors
-from workers.models import AuditAction
+from workers.models import AuditAction, SkillLevel
+from workers.selectors_stats import skill_levels_current, skill_levels_default
+from workers.services.errors import WorkforceError
+from workers.services.skill_levels import skill_levels_reset, skill_levels_set
 
 
 @staff_required
@@ -22,4 +27,62 @@ def audit_log(request):
         request,
         "workers/staff/audit.html",
         {"page": page, "actions": AuditAction.choices, "action": action, "worker": worker},
+    )
+
+
+FIELDS = ("level", "min_approved", "min_gold_accuracy")
+
+
+@staff_required
+def skill_levels(request):
+    """One row per level plus two blank rows to add levels; blank rows are ignored, a level
+    is removed by blanking its row. Errors come back per row and field."""
+    errors: dict[str, list[str]] = {}
+    if request.method == "POST":
+        try:
+            if "reset" in request.POST:
+                skill_levels_reset(actor=request.user)
+                messages.success(request, "Skill levels are back to the defaults.")
+                return redirect("workforce:staff_skill_levels")
+            rows, positions = [], []
+            for index in range(int(request.POST.get("rows", "0") or 0)):
+                row = {field: request.POST.get(f"{field}_{index}", "").strip() for field in FIELDS}
+                if any(row.values()):
+                    rows.append(row)
+                    positions.append(index)
+            skill_levels_set(actor=request.user, levels=rows)
+        except WorkforceError as error:
+            # ``levels.<i>.<field>`` counts submitted non-blank rows: map back to form rows.
+            for key, text in error.fields.items():
+                parts = key.split(".")
+                if len(parts) >= 2 and parts[1].isdigit():
+                    parts[1] = str(positions[int(parts[1])])
+                errors[".".join(parts)] = text
+            messages.error(request, error.message)
+            table = [
+                {field: request.POST.get(f"{field}_{index}", "") for field in FIELDS}
+                for index in range(int(request.POST.get("rows", "0") or 0))
+            ]
+        else:
+            messages.success(request, "Skill levels saved.")
+            return redirect("workforce:staff_skill_levels")
+    else:
+        table = [dict(zip(FIELDS, level, strict=True)) for level in skill_levels_current()]
+        table += [dict.fromkeys(FIELDS, "") for _ in range(2)]
+    for index, row in enumerate(table):
+        row["index"] = index
+        row["errors"] = [
+            f"{field.replace('_', ' ')}: {' '.join(errors[f'levels.{index}.{field}'])}"
+            for field in FIELDS
+            if f"levels.{index}.{field}" in errors
+        ]
+    return render(
+        request,
+        "workers/staff/skill_levels.html",
+        {
+            "table": table,
+            "errors": errors.get("levels", []),
+            "custom": SkillLevel.objects.exists(),
+            "defaults": skill_levels_default(),
+        },
     )

@@ -6,12 +6,18 @@
  * skips, returns and lease extensions go to /api/v1/assignments/<id>/... with the session
  * cookie and the CSRF token. Each template type has a small controller below: it reads the
  * answer out of the widget and handles its keyboard shortcuts. Plain JS, no build step.
+ * Pages without the workspace reuse the controllers for forms marked data-answer-form (the
+ * qualification test page answers spans and boxes with them; see answerForms at the end).
  */
 (function () {
   "use strict";
 
   var root = document.getElementById("workspace");
-  if (!root) return;
+  var formErrors = null; // on a plain answer form (see answerForms), where errors go
+  if (!root) {
+    answerForms();
+    return;
+  }
   var settings = JSON.parse(document.getElementById("workspace-settings").textContent);
   var slot = document.getElementById("task-slot");
   var notice = root.querySelector(".ws-notice");
@@ -86,7 +92,7 @@
   }
 
   function showErrors(messages) {
-    var box = current && current.section.querySelector(".ws-errors");
+    var box = (current && current.section.querySelector(".ws-errors")) || formErrors;
     if (!box) return showNotice(messages.join(" "), "bad");
     box.textContent = "";
     messages.forEach(function (message) {
@@ -420,7 +426,7 @@
       items.sort(function (a, b) { return a.start - b.start || a.end - b.end; });
       pending = null;
       window.getSelection().removeAllRanges();
-      var errors = current && current.section.querySelector(".ws-errors");
+      var errors = (current && current.section.querySelector(".ws-errors")) || formErrors;
       if (errors) errors.textContent = "";
       render();
       return true;
@@ -613,6 +619,40 @@
       default:
         return { answer: function () { return { error: "This task type is not supported here." }; } };
     }
+  }
+
+  // --- Plain answer forms (the qualification test page) ---------------------------------------
+  // A form marked data-answer-form holds one widget whose answer has no form field of its own
+  // (spans, boxes). Its controller writes the answer as JSON into the form's hidden input
+  // data-answer-json on submit; keys come from the form's data-shortcuts. The page posts the
+  // form as usual: no workspace, no API calls.
+
+  function answerForms() {
+    Array.prototype.forEach.call(document.querySelectorAll("form[data-answer-form]"), function (form) {
+      var widget = form.querySelector(".task-widget");
+      var field = form.querySelector("input[data-answer-json]");
+      if (!widget || !field) return;
+      shortcuts = JSON.parse(form.getAttribute("data-shortcuts") || "{}");
+      formErrors = form.querySelector(".ws-errors");
+      var controller = makeWidget(widget);
+      form.addEventListener("submit", function (event) {
+        var answer = controller.answer();
+        if (answer.error) {
+          event.preventDefault();
+          showErrors([answer.error]);
+          return;
+        }
+        field.value = JSON.stringify(answer.value);
+      });
+      document.addEventListener("keydown", function (event) {
+        if (event.altKey || event.ctrlKey || event.metaKey || event.defaultPrevented) return;
+        var target = event.target;
+        if (target.matches && target.matches("textarea, input, select, [contenteditable]")) return;
+        var key = event.key.length === 1 ? event.key.toLowerCase() : event.key;
+        if (controller.key && controller.key(key, event)) event.preventDefault();
+      });
+      form.setAttribute("data-ready", "true"); // wired: keys and drawing work from now on
+    });
   }
 
   setWorking(false);

@@ -138,6 +138,32 @@ def test_free_text_answers_compare_without_case_or_extra_spaces(requester, worke
     assert attempt.passed
 
 
+@pytest.mark.parametrize(
+    ("drawn", "passed"),
+    [
+        ({"x": 0.11, "y": 0.19, "width": 0.31, "height": 0.42, "label": "car"}, True),
+        ({"x": 0.11, "y": 0.19, "width": 0.31, "height": 0.42, "label": "person"}, False),
+        ({"x": 0.5, "y": 0.5, "width": 0.3, "height": 0.4, "label": "car"}, False),
+    ],
+)
+def test_a_drawn_box_counts_when_it_overlaps_the_key_enough(requester, worker, drawn, passed):
+    """Nobody draws a box to the pixel: same label and IoU >= 0.5, as for gold answers."""
+    qualification = qualification_type_create(actor=requester, name="Cars", passing_score=100)
+    question = qualification_question_create(
+        actor=requester,
+        qualification=qualification,
+        template_type="bounding_boxes",
+        label_config={"labels": ["car", "person"]},
+        data={"image_url": "https://example.com/street.png"},
+        answer_key=[{"x": 0.1, "y": 0.2, "width": 0.3, "height": 0.4, "label": "car"}],
+    )
+    attempt = attempt_start(worker=worker, qualification=qualification)
+    attempt = attempt_submit(
+        worker=worker, attempt_id=attempt.pk, answers={str(question.pk): [drawn]}
+    )
+    assert attempt.passed is passed
+
+
 def test_a_question_with_an_answer_key_outside_its_labels_is_refused(requester):
     qualification = qualification_type_create(actor=requester, name="Bad key")
     with pytest.raises(InvalidInput) as refused:

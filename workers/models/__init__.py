@@ -1,4 +1,5 @@
-"""Workers app models: profiles, qualifications, project requirements, moderation and audit."""
+"""Workers app models: profiles, qualifications, project requirements, moderation, audit,
+reviews of quality-rule actions and skill-level thresholds."""
 
 from workers.models.moderation import (
     AuditAction,
@@ -16,8 +17,11 @@ from workers.models.qualifications import (
     WorkerQualification,
 )
 from workers.models.requirements import ProjectRequirement, RequirementKind
+from workers.models.reviews import CONFIRMING_DECISIONS, QualityReview, ReviewDecision
+from workers.models.skill_levels import SkillLevel
 
 __all__ = [
+    "CONFIRMING_DECISIONS",
     "AuditAction",
     "AuditLogEntry",
     "Notification",
@@ -26,8 +30,11 @@ __all__ = [
     "QualificationKind",
     "QualificationQuestion",
     "QualificationType",
+    "QualityReview",
     "RequesterBlock",
     "RequirementKind",
+    "ReviewDecision",
+    "SkillLevel",
     "WorkerProfile",
     "WorkerQualification",
     "WorkerSuspension",

@@ -104,6 +104,8 @@ class AuditAction(models.TextChoices):
     GRANT = "grant", "Qualification granted"
     REVOKE = "revoke", "Qualification revoked"
     MESSAGE = "message", "Messaged"
+    QUALITY_REVIEW = "quality_review", "Quality flag or block reviewed"
+    SKILL_LEVELS = "skill_levels", "Skill-level thresholds changed"
 
 
 class AuditLogEntry(models.Model):

@@ -18,6 +18,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
+from marketplace.services.quality import answers_match
 from marketplace.task_types import ValidationProblem, task_type
 from workers.eligibility import eligibility_invalidate
 from workers.models import (
@@ -302,6 +303,10 @@ def _is_right(question: QualificationQuestion, given: Any) -> bool:
         return " ".join(str(cleaned).split()).casefold() == (
             " ".join(str(question.answer_key).split()).casefold()
         )
+    if question.template_type == "bounding_boxes":
+        # A drawn box never matches to the pixel: pair boxes by label and IoU >= 0.5, as gold
+        # answers are judged (marketplace.services.quality.answers_match).
+        return answers_match("boxes", cleaned, question.answer_key)
     return cleaned == question.answer_key
 
 
