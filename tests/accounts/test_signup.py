@@ -113,3 +113,18 @@ def test_anonymous_visitors_are_sent_to_login(client):
     response = client.get(reverse("workers:task_feed"))
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("account_login"))
+
+
+def test_the_staff_console_leads_to_every_staff_queue(client, make_user):
+    client.force_login(make_user(Role.STAFF))
+    page = client.get(reverse("staff_console")).content.decode()
+    for name in (
+        "workforce:staff_quality",
+        "workforce:staff_workers",
+        "workforce:staff_skill_levels",
+        "workforce:audit_log",
+        "payments:payout_queue",
+        "payments:reconciliation",
+    ):
+        assert f'href="{reverse(name)}"' in page, name
+        assert client.get(reverse(name)).status_code == 200, name
