@@ -241,7 +241,8 @@ class TaskInputSerializer(serializers.Serializer):
 
 class ProjectTaskListApi(generics.ListAPIView):
     """GET: the project's tasks with gold answers (requesters only). POST: add up to 1,000 tasks
-    as JSON; every bad item is reported by index and nothing is written."""
+    as JSON; every bad item is reported by index and nothing is written. Into a live project
+    the new regular tasks' slots are reserved in escrow; short funds write nothing."""
 
     permission_classes = [IsRequester]
     serializer_class = RequesterTaskSerializer
@@ -290,7 +291,10 @@ class ProjectTaskListApi(generics.ListAPIView):
             )
         if project.status not in ("draft", "active", "paused"):
             return error_response("project_closed", "This project takes no more tasks.")
-        added = tasks_add(project=project, items=items.validated_data)
+        try:
+            added = tasks_add(project=project, items=items.validated_data)
+        except ProjectError as error:
+            return _project_error(error)
         return Response({"added": added}, status=status.HTTP_201_CREATED)
 
 

@@ -11,7 +11,9 @@ from marketplace.importing.parse import (
     TaskFileParser,
     detect_format,
     parse_task_file,
+    raw_rows,
 )
+from marketplace.importing.rejected import RejectedRows
 
 __all__ = [
     "DEFAULT_MAX_BYTES",
@@ -19,8 +21,10 @@ __all__ = [
     "MAX_STORED_ERRORS",
     "FileProblem",
     "ParsedRow",
+    "RejectedRows",
     "RowError",
     "TaskFileParser",
     "detect_format",
     "parse_task_file",
+    "raw_rows",
 ]

@@ -1,7 +1,8 @@
 """Streaming parser for task files (CSV and JSON Lines) with row-level errors.
 
-The file is read in 64 KiB chunks and never held whole: memory stays flat whatever its size,
-apart from the duplicate-external_id check, which keeps 18-36 bytes per id (see _SeenIds).
+The file is read in 64 KiB chunks and never held whole, and nothing is kept per row: memory stays
+flat whatever its size. Duplicate external ids within a file are found by the database after the
+rows are written (marketplace/services/import_writers.py), not here.
 Problems with the file as a whole (empty, not UTF-8, binary, too large, missing columns) raise
 :class:`FileProblem`; problems with a row become :class:`RowError`\\ s on that row's physical
 line (the CSV header is line 1) and the row is not yielded. Every bad row is reported, not only
@@ -24,8 +25,7 @@ import codecs
 import csv
 import io
 import json
-from array import array
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from difflib import get_close_matches
 from itertools import islice
 from operator import itemgetter
@@ -173,82 +173,6 @@ def _size_text(size: int) -> str:
     return f"{size / (1024 * 1024):g} MB" if size >= 1024 * 1024 else f"{size:,} bytes"
 
 
-class _SeenIds:
-    """External ids already in the file, as an open-addressing table of 64-bit ``hash()``\\ es
-    plus the line each was on: 12 bytes a slot, 18-36 bytes an id, where a dict of the id
-    strings would take ~110. Two different ids share a hash with a chance of ~n²/2⁶⁵ (3e-8 for
-    a million ids); the unique constraint on (project, external_id) stays the first defence.
-
-    Growing rehashes every id in Python, so the first growth asks ``estimate(ids so far)`` for
-    the final number of ids (from the share of the file read) and grows straight to fit it.
-    """
-
-    def __init__(self) -> None:
-        self.estimate: Callable[[int], int] | None = None
-        self._allocate(1 << 14)
-
-    def _allocate(self, size: int) -> None:
-        self._mask = size - 1
-        self._room = size * 2 // 3  # ids to add before the table grows (load factor 2/3)
-        self._hashes = array("q", [0]) * size
-        self._lines = array("i", [0]) * size
-
-    def add(self, external_id: str, line: int) -> int:
-        """Record ``external_id`` on ``line``; the earlier line if it was already seen, else 0.
-        Hot path: one call per row with an id."""
-        key = hash(external_id) or 1
-        hashes, mask = self._hashes, self._mask
-        slot = key & mask
-        found = hashes[slot]
-        while found:
-            if found == key:
-                return self._lines[slot]
-            slot = (slot + 1) & mask
-            found = hashes[slot]
-        hashes[slot] = key
-        self._lines[slot] = line
-        self._room -= 1
-        if not self._room:
-            self._grow()
-        return 0
-
-    def _grow(self) -> None:
-        old_hashes, old_lines = self._hashes, self._lines
-        count = len(old_hashes) * 2 // 3
-        size = 2 * len(old_hashes)
-        if self.estimate is not None:
-            expected = self.estimate(count) * 9 // 8
-            while size * 2 // 3 < expected:
-                size *= 2
-            self.estimate = None
-        self._allocate(size)
-        self._room -= count
-        hashes, lines, mask = self._hashes, self._lines, self._mask
-        for key, line in zip(old_hashes, old_lines, strict=True):
-            if key:
-                slot = key & mask
-                while hashes[slot]:
-                    slot = (slot + 1) & mask
-                hashes[slot] = key
-                lines[slot] = line
-
-
-def _file_size(file: BinaryIO) -> int | None:
-    """The file's size when it can be known without reading it (Django files, seekable ones)."""
-    size = getattr(file, "size", None)
-    if isinstance(size, int):
-        return size
-    try:
-        if file.seekable():
-            position = file.tell()
-            size = file.seek(0, io.SEEK_END)
-            file.seek(position)
-            return size - position
-    except (AttributeError, OSError, ValueError):
-        pass
-    return None
-
-
 def _reject_constant(name: str):
     raise ValueError(f"{name} is not allowed in JSON")
 
@@ -295,7 +219,6 @@ class TaskFileParser:
         self._max_errors = max_errors
         self._require_gold = require_gold
         self._on_rejected = on_rejected
-        self._seen_ids = _SeenIds()
         self._started = False
 
     @property
@@ -313,12 +236,6 @@ class TaskFileParser:
             raise RuntimeError("a TaskFileParser reads its file once")
         self._started = True
         checked = _CheckedBytes(self._file, self._max_bytes)
-        total = _file_size(self._file)
-        if total:
-            # At least 4 bytes a row ("a,b" and a line break) bounds the guess.
-            self._seen_ids.estimate = lambda count: min(
-                count * total // max(checked.offset, 1), total // 4
-            )
         raw = io.BufferedReader(checked, CHUNK_BYTES)
         text = io.TextIOWrapper(raw, encoding="utf-8-sig", newline="")
         text._CHUNK_SIZE = CHUNK_BYTES  # fewer, larger decode calls
@@ -347,15 +264,9 @@ class TaskFileParser:
             RowError(line, p["field"] if nested else p["field"].removeprefix("data."), p["message"])
             for p in self.task_type.data_errors(data, self.config)
         ]
-        if external_id:
-            if len(external_id) > MAX_EXTERNAL_ID:
-                message = f"at most {MAX_EXTERNAL_ID} characters (got {len(external_id)})"
-                problems.append(RowError(line, "external_id", message))
-            else:
-                earlier = self._seen_ids.add(external_id, line)
-                if earlier:
-                    message = f"external_id {external_id!r} already on line {earlier}"
-                    problems.append(RowError(line, "external_id", message))
+        if len(external_id) > MAX_EXTERNAL_ID:
+            message = f"at most {MAX_EXTERNAL_ID} characters (got {len(external_id)})"
+            problems.append(RowError(line, "external_id", message))
         if gold is not None:
             try:
                 gold = self.task_type.clean_answer(
@@ -400,12 +311,13 @@ class TaskFileParser:
             names = [name for name, _ in columns["data"]]
             get_values = itemgetter(*(index for _, index in columns["data"]))
             single = len(names) == 1
+            single_name, single_index = columns["data"][0] if single else (None, None)
             id_index = columns["id"]
             gold_index, explanation_index = columns["gold_answer"], columns["gold_explanation"]
             width = len(header)
             data_errors, config = self.task_type.data_errors, self.config
-            seen_id = self._seen_ids.add
             require_gold = self._require_gold
+            new_row = tuple.__new__  # ParsedRow(...) without its Python-level __new__
             previous = reader.line_num
             for row in reader:
                 line = previous + 1
@@ -415,13 +327,22 @@ class TaskFileParser:
                         message = f"{len(row)} values, but the header has {width} columns"
                         self._reject(line, row, [RowError(line, "", message)])
                     continue
-                values = (get_values(row),) if single else get_values(row)
-                if "" not in values:
-                    data = dict(zip(names, values, strict=True))
-                elif any(row):
-                    data = {name: value for name, value in zip(names, values, strict=True) if value}
+                if single:  # one data column (the common case): no zip, no tuple
+                    value = row[single_index]
+                    if value:
+                        data = {single_name: value}
+                    elif any(row):
+                        data = {}
+                    else:
+                        continue  # a blank line, or a row of empty cells
                 else:
-                    continue  # a blank line, or a row of empty cells
+                    values = get_values(row)
+                    if "" not in values:
+                        data = dict(zip(names, values, strict=True))
+                    elif any(row):
+                        data = {n: value for n, value in zip(names, values, strict=True) if value}
+                    else:
+                        continue
                 external_id = row[id_index].strip() if id_index is not None else ""
                 if (
                     (gold_index is None or not row[gold_index])
@@ -430,13 +351,8 @@ class TaskFileParser:
                     and len(external_id) <= MAX_EXTERNAL_ID
                     and not data_errors(data, config)
                 ):
-                    earlier = seen_id(external_id, line) if external_id else 0
-                    if not earlier:
-                        self.rows_accepted += 1
-                        yield ParsedRow(line, external_id, data, None, "")
-                        continue
-                    message = f"external_id {external_id!r} already on line {earlier}"
-                    self._reject(line, row, [RowError(line, "external_id", message)])
+                    self.rows_accepted += 1
+                    yield new_row(ParsedRow, (line, external_id, data, None, ""))
                     continue
                 parsed = self._csv_checked_row(line, row, external_id, data, columns)
                 if parsed is not None:
@@ -615,6 +531,37 @@ def _unstorable(raw: str, item: dict) -> str | None:
     except UnicodeEncodeError:
         return "contains a lone UTF-16 surrogate escape (\\udXXX), which is not valid text"
     return None
+
+
+def raw_rows(
+    file: BinaryIO, *, format: str, lines: Iterable[int]
+) -> Iterator[tuple[int, list[str] | str]]:
+    """The raw values (CSV: the list of cells, JSONL: the line) of the rows on ``lines``, an
+    increasing sequence of the line numbers the parser gave them, read again from ``file``.
+    For rows found bad after parsing (a duplicate external id), to list them in the rejected-rows
+    file. Preconditions: ``file`` has been parsed once without a FileProblem."""
+    text = io.TextIOWrapper(file, encoding="utf-8-sig", newline="")
+    wanted = iter(lines)
+    target = next(wanted, None)
+    if format == "csv":
+        reader = csv.reader(text)
+        numbered = _csv_lines(reader)
+    else:
+        numbered = ((line, raw.rstrip("\r\n")) for line, raw in enumerate(text, start=1))
+    for line, raw in numbered:
+        if target is None:
+            return
+        if line == target:
+            yield line, raw
+            target = next(wanted, None)
+
+
+def _csv_lines(reader) -> Iterator[tuple[int, list[str]]]:
+    """Each CSV row with the physical line it starts on, counted as ``_csv_rows`` counts."""
+    previous = 0
+    for row in reader:
+        yield previous + 1, row
+        previous = reader.line_num
 
 
 def parse_task_file(file: BinaryIO, **options) -> TaskFileParser:

@@ -4,42 +4,47 @@ All or nothing (the default): rows are written inside one transaction while the 
 the transaction is rolled back if any row was bad, so a rejected file leaves no task behind.
 Skip bad rows: good rows are committed, rejected ones are listed in a downloadable CSV.
 Re-importing rows whose ``external_id`` the project already has adds nothing (idempotent).
-On PostgreSQL rows go in through COPY into a temporary table, then one INSERT … ON CONFLICT DO
-NOTHING; other databases use bulk_create. Progress of a running import lives in the cache, as the
-rows it counts are not committed (and so not visible) until the end.
+An external id repeated within the file is a bad row (the first occurrence is the good one),
+found by the database so that the parser keeps nothing per row (see import_writers.py, which
+also has the COPY paths). Adding tasks to a live project reserves escrow for their slots in the
+same transaction; short funds write nothing. Progress of a running import lives in the cache, as
+the rows it counts are not committed (and so not visible) until the end.
 """
 
-import csv
-import io
-import json
-import tempfile
-from contextlib import ExitStack
+import heapq
 from dataclasses import dataclass
+from itertools import islice, tee
 
 from django.conf import settings
 from django.core.cache import cache
 from django.core.files import File
 from django.core.files.uploadedfile import UploadedFile
-from django.db import connection, transaction
-from django.db.models import Q
+from django.db import transaction
 from django.utils import timezone
-from psycopg.copy import QueuedLibpqWriter
 
 from accounts.models import User
-from marketplace.importing import FileProblem, detect_format, parse_task_file
-from marketplace.models import (
-    ImportBatch,
-    ImportMode,
-    ImportStatus,
-    Project,
-    ProjectStatus,
-    Task,
+from marketplace.funding import InsufficientFundsError, funding_reserve
+from marketplace.importing import (
+    FileProblem,
+    RejectedRows,
+    detect_format,
+    parse_task_file,
+    raw_rows,
 )
+from marketplace.models import ImportBatch, ImportMode, ImportStatus, Project, ProjectStatus
+from marketplace.services.import_writers import DuplicatesInFile, duplicate_error, writer_for
 from marketplace.services.projects import project_count_tasks
 
 CHUNK_ROWS = 5000
 PROGRESS_EVERY_ROWS = 20_000
 STORED_ERRORS = 200
+
+
+OPEN_STATUSES = (ProjectStatus.DRAFT, ProjectStatus.ACTIVE, ProjectStatus.PAUSED)
+
+
+def _closed_message(project: Project) -> str:
+    return f"A {project.get_status_display().lower()} project takes no more tasks."
 
 
 class ImportRefusedError(Exception):
@@ -64,10 +69,8 @@ def import_start(
 ) -> ImportBatch:
     """Store the upload as an import batch, then import it now (small files) or in the
     background (large ones, see settings.IMPORT_BACKGROUND_BYTES)."""
-    if project.status not in (ProjectStatus.DRAFT, ProjectStatus.ACTIVE, ProjectStatus.PAUSED):
-        raise ImportRefusedError(
-            f"A {project.get_status_display().lower()} project takes no more tasks."
-        )
+    if project.status not in OPEN_STATUSES:
+        raise ImportRefusedError(_closed_message(project))
     try:
         file_format = detect_format(upload.name)
     except FileProblem as problem:
@@ -132,85 +135,107 @@ class _Outcome:
     rejected: int
     errors: list[dict]
     rejected_file: File | None = None
+    message: str = ""  # why a failed import wrote nothing, when it is not bad rows
 
 
 def _import_file(batch: ImportBatch) -> _Outcome:
-    project = batch.project
+    try:
+        return _import_attempt(batch, direct_allowed=True)
+    except DuplicatesInFile:
+        # A first import copied straight into the task table met a repeated external id and
+        # was rolled back: read the file again through the staging table, which names them all.
+        return _import_attempt(batch, direct_allowed=False)
+
+
+def _import_attempt(batch: ImportBatch, *, direct_allowed: bool) -> _Outcome:
     keep_good_rows = batch.mode == ImportMode.SKIP_BAD_ROWS
-    rejected = _RejectedRows() if keep_good_rows else None
-    with batch.file.open("rb") as stream:
-        parser = parse_task_file(
-            stream,
-            task_type=project.template_type,
-            config=project.label_config,
-            format=batch.format,
-            max_bytes=settings.IMPORT_MAX_BYTES,
-            max_errors=STORED_ERRORS,
-            require_gold=batch.gold_only,
-            on_rejected=rejected.add if rejected else None,
-        )
-        try:
-            with transaction.atomic():
-                # One import at a time per project: external-id checks and counters stay exact.
-                Project.objects.select_for_update().filter(pk=project.pk).first()
-                with _writer_for(project, batch) as writer:
-                    for chunk in parser.chunks(CHUNK_ROWS):
-                        writer.write(chunk)
-                        if parser.rows_read % PROGRESS_EVERY_ROWS < CHUNK_ROWS:
-                            cache.set(progress_key(batch.pk), parser.rows_read, 3600)
-                    if parser.rows_rejected and not keep_good_rows:
+    rejected = RejectedRows() if keep_good_rows else None
+    inserted = gold = 0
+    message = ""
+    try:
+        with batch.file.open("rb") as stream:
+            try:
+                with transaction.atomic():
+                    # One import at a time per project: external-id checks, counters and escrow
+                    # stay exact. The locked row's status and overlap are the ones that count.
+                    project = Project.objects.select_for_update().get(pk=batch.project_id)
+                    if project.status not in OPEN_STATUSES:  # closed since the upload
+                        raise ImportRefusedError(_closed_message(project))
+                    parser = parse_task_file(
+                        stream,
+                        task_type=project.template_type,
+                        config=project.label_config,
+                        format=batch.format,
+                        max_bytes=settings.IMPORT_MAX_BYTES,
+                        max_errors=STORED_ERRORS,
+                        require_gold=batch.gold_only,
+                        on_rejected=rejected.add if rejected else None,
+                    )
+                    with writer_for(project, batch, direct_allowed=direct_allowed) as writer:
+                        for chunk in parser.chunks(CHUNK_ROWS):
+                            writer.write(chunk)
+                            if parser.rows_read % PROGRESS_EVERY_ROWS < CHUNK_ROWS:
+                                cache.set(progress_key(batch.pk), parser.rows_read, 3600)
+                        writer.end_copy()
+                    duplicates = writer.find_duplicates(limit=STORED_ERRORS)
+                    bad_rows = parser.rows_rejected + duplicates.count
+                    if bad_rows and not keep_good_rows:
                         raise _RollBack
-                    inserted, gold = writer.finish()
-                project_count_tasks(project=project, added=inserted, gold=gold)
-        except _RollBack:
-            inserted = gold = 0
-        except BaseException:
-            if rejected:
-                rejected.close()
-            raise
-    failed = bool(parser.rows_rejected) and not keep_good_rows
+                    if duplicates.count:
+                        writer.drop_duplicates()
+                        _list_duplicates(batch, writer, rejected)
+                    inserted, gold = writer.insert()
+                    _reserve_escrow(project, regular_tasks=inserted - gold)
+                    project_count_tasks(project=project, added=inserted, gold=gold)
+            except _RollBack:
+                inserted = gold = 0
+            except InsufficientFundsError as error:
+                inserted = gold = 0
+                message = (
+                    "Nothing was imported: the project is live, so its new tasks need funds in "
+                    f"escrow. {error}"
+                )
+    except ImportRefusedError as error:
+        if rejected:
+            rejected.close()
+        return _Outcome(ImportStatus.FAILED, 0, 0, 0, 0, [], message=str(error))
+    except BaseException:
+        if rejected:
+            rejected.close()
+        raise
+    failed = bool(message) or (bool(bad_rows) and not keep_good_rows)
+    errors = heapq.merge(parser.errors, duplicates.errors, key=lambda error: error.line)
     return _Outcome(
         status=ImportStatus.FAILED if failed else ImportStatus.SUCCEEDED,
         rows_read=parser.rows_read,
         inserted=inserted,
         gold_inserted=gold,
-        rejected=parser.rows_rejected,
-        errors=[error.as_dict() for error in parser.errors],
-        rejected_file=rejected.file(parser.header) if rejected and parser.rows_rejected else None,
+        rejected=bad_rows,
+        errors=[error.as_dict() for error in islice(errors, STORED_ERRORS)],
+        rejected_file=rejected.file(parser.header) if rejected and rejected.count else None,
+        message=message,
     )
 
 
-class _RejectedRows:
-    """Streams every rejected row, with its problems, to a temporary CSV the requester can
-    download, fix and upload again. Memory stays flat however many rows are bad."""
+def _list_duplicates(batch: ImportBatch, writer, rejected: RejectedRows | None) -> None:
+    """Add the repeated rows, with their raw values read again from the file, to the
+    rejected-rows file. Streams both: memory stays flat however many repeats there are."""
+    if rejected is None:
+        return
+    lines, repeats = tee(writer.duplicate_rows())
+    with batch.file.storage.open(batch.file.name, "rb") as stream:
+        raw = raw_rows(stream, format=batch.format, lines=(line for line, _, _ in lines))
+        for (line, external_id, first_line), (_, values) in zip(repeats, raw, strict=True):
+            rejected.add_later(line, values, [duplicate_error(line, external_id, first_line)])
 
-    def __init__(self):
-        # Closed by close() or by the storage once saved: the File wrapper owns it.
-        self.handle = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115
-        self.text = io.TextIOWrapper(self.handle, encoding="utf-8", newline="")
-        self.writer = csv.writer(self.text)
 
-    def add(self, line: int, raw, errors) -> None:
-        problems = "; ".join(f"{error.field}: {error.message}" for error in errors)
-        cells = raw if isinstance(raw, list) else [raw]
-        self.writer.writerow([line, problems, *cells])
-
-    def file(self, header: list[str]) -> File:
-        self.text.flush()
-        self.handle.seek(0)
-        out = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115
-        head = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        csv.writer(head).writerow(["line", "problems", *(header or ["raw"])])
-        head.flush()
-        head.detach()
-        while chunk := self.handle.read(1 << 20):
-            out.write(chunk)
-        self.close()
-        out.seek(0)
-        return File(out, name="rejected.csv")
-
-    def close(self) -> None:
-        self.text.close()
+def _reserve_escrow(project: Project, *, regular_tasks: int) -> None:
+    """A live project's new regular tasks each hold ``overlap_max`` paid slots: reserve their
+    reward and fees, as publishing does (gold tasks hold no slot; escrow prices the gold
+    answers that come with the regular ones). Caller holds the project's row lock."""
+    live = project.status in (ProjectStatus.ACTIVE, ProjectStatus.PAUSED)
+    if live and regular_tasks > 0:
+        funding_reserve(project=project, assignments=regular_tasks * project.overlap_max)
 
 
 def _finish(batch: ImportBatch, status: str, *, outcome=None, error_message: str = "") -> None:
@@ -223,7 +248,9 @@ def _finish(batch: ImportBatch, status: str, *, outcome=None, error_message: str
         batch.gold_accepted = outcome.gold_inserted
         batch.rows_rejected = outcome.rejected
         batch.errors = outcome.errors
-        if outcome.status == ImportStatus.FAILED:
+        if outcome.message:
+            batch.error_message = outcome.message
+        elif outcome.status == ImportStatus.FAILED:
             batch.error_message = (
                 f"{outcome.rejected} of {outcome.rows_read} rows have problems, so nothing was "
                 "imported. Fix them, or import with “import the good rows”."
@@ -231,144 +258,3 @@ def _finish(batch: ImportBatch, status: str, *, outcome=None, error_message: str
         if outcome.rejected_file is not None:
             batch.rejected_file.save(f"rejected-{batch.pk}.csv", outcome.rejected_file, False)
     batch.save()
-
-
-# --- Writers ----------------------------------------------------------------------------------
-
-
-class _OrmWriter:
-    """Any database: bulk_create, skipping rows whose external_id the project already has."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
-
-    def __init__(self, project: Project, batch: ImportBatch):
-        self.project, self.batch = project, batch
-        self.before = Task.objects.filter(project=project).count()
-        self.gold_before = Task.objects.filter(project=project, is_gold=True).count()
-
-    def write(self, rows) -> None:
-        Task.objects.bulk_create(
-            [
-                Task(
-                    project=self.project,
-                    import_batch=self.batch,
-                    external_id=row.external_id,
-                    data=row.data,
-                    is_gold=row.gold_answer is not None,
-                    gold_answer=row.gold_answer,
-                    gold_explanation=row.gold_explanation,
-                    overlap=self.project.overlap_max,
-                )
-                for row in rows
-            ],
-            ignore_conflicts=True,
-        )
-
-    def finish(self) -> tuple[int, int]:
-        tasks = Task.objects.filter(project=self.project)
-        return (
-            tasks.count() - self.before,
-            tasks.filter(Q(is_gold=True)).count() - self.gold_before,
-        )
-
-
-class _CopyWriter:
-    """PostgreSQL: one COPY stream for the whole file, an order of magnitude faster than INSERT.
-    A queued writer sends data from a thread, so the server inserts while Python parses.
-
-    Into a project with no tasks yet (the common first import) rows are copied straight into the
-    task table: the parser already refused duplicate external ids within the file. Otherwise
-    they are copied into a temporary table and moved with one INSERT … ON CONFLICT DO NOTHING,
-    so a re-import skips the external ids the project already has.
-    Use as a context manager: leaving it with an exception aborts the COPY.
-    """
-
-    COLUMNS = ("external_id", "data", "is_gold", "gold_answer", "gold_explanation")
-
-    def __init__(self, project: Project, batch: ImportBatch):
-        self.project, self.batch = project, batch
-        self.direct = not Task.objects.filter(project=project).exists()
-        self.copied = self.gold_copied = 0
-        self._stack = ExitStack()
-
-    def __enter__(self):
-        cursor = self._stack.enter_context(connection.cursor())
-        if self.direct:
-            table = Task._meta.db_table
-            columns = (*self.COLUMNS, "project_id", "import_batch_id", "overlap")
-            self.extra = (self.project.pk, self.batch.pk, self.project.overlap_max)
-        else:
-            # Dropped at commit; the DROP covers an outer transaction that has not committed.
-            cursor.execute("DROP TABLE IF EXISTS import_rows")
-            cursor.execute(
-                "CREATE TEMPORARY TABLE import_rows (external_id text, data jsonb, "
-                "is_gold boolean, gold_answer jsonb, gold_explanation text) ON COMMIT DROP"
-            )
-            table, columns, self.extra = "import_rows", self.COLUMNS, ()
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        self.copy = self._stack.enter_context(
-            raw.copy(
-                f"COPY {table} ({', '.join(columns)}) FROM STDIN",
-                writer=QueuedLibpqWriter(raw),
-            )
-        )
-        return self
-
-    def __exit__(self, *exc_info):
-        return self._stack.__exit__(*exc_info)
-
-    def write(self, rows) -> None:
-        dumps, write_row, extra = json.dumps, self.copy.write_row, self.extra
-        gold_rows = 0
-        for row in rows:
-            gold = row.gold_answer
-            if gold is not None:
-                gold_rows += 1
-                gold = dumps(gold)
-            write_row(
-                (
-                    row.external_id,
-                    dumps(row.data),
-                    gold is not None,
-                    gold,
-                    row.gold_explanation,
-                    *extra,
-                )
-            )
-        self.copied += len(rows)
-        self.gold_copied += gold_rows
-
-    def finish(self) -> tuple[int, int]:
-        self._stack.close()  # ends the COPY: the server has every row once this returns
-        if self.direct:
-            return self.copied, self.gold_copied
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"""
-                WITH inserted AS (
-                    INSERT INTO {Task._meta.db_table}
-                        (project_id, import_batch_id, external_id, data, is_gold, gold_answer,
-                         gold_explanation, overlap)
-                    SELECT %s, %s, external_id, data, is_gold, gold_answer, gold_explanation, %s
-                    FROM import_rows
-                    ON CONFLICT (project_id, external_id) WHERE external_id <> '' DO NOTHING
-                    RETURNING is_gold
-                )
-                SELECT count(*), count(*) FILTER (WHERE is_gold) FROM inserted
-                """,
-                [self.project.pk, self.batch.pk, self.project.overlap_max],
-            )
-            inserted, gold = cursor.fetchone()
-        return inserted, gold
-
-
-def _writer_for(project: Project, batch: ImportBatch):
-    return (
-        _CopyWriter(project, batch)
-        if connection.vendor == "postgresql"
-        else _OrmWriter(project, batch)
-    )

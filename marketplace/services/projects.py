@@ -144,22 +144,59 @@ def _apply_overlap(project: Project, old_overlap: int) -> None:
 def tasks_add(*, project: Project, items: Iterable[dict]) -> int:
     """Add a few tasks directly (seeds, tests, small API calls); files go through the import
     service. Each item has ``data`` and optionally ``external_id``, ``gold_answer``,
-    ``gold_explanation``."""
+    ``gold_explanation``. Into a live project it reserves escrow for the new regular tasks'
+    slots, as publishing does. Raises ProjectError, and writes nothing, for a closed project,
+    an external id given twice or already in the project (``errors`` keyed by item index), or
+    funds short of the reservation."""
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    if locked.status not in (ProjectStatus.DRAFT, ProjectStatus.ACTIVE, ProjectStatus.PAUSED):
+        raise ProjectError(f"A {locked.get_status_display().lower()} project takes no more tasks.")
     tasks = [
         Task(
-            project=project,
+            project=locked,
             data=item["data"],
             external_id=item.get("external_id", ""),
             is_gold=item.get("gold_answer") is not None,
             gold_answer=item.get("gold_answer"),
             gold_explanation=item.get("gold_explanation", ""),
-            overlap=project.overlap_max,
+            overlap=locked.overlap_max,
         )
         for item in items
     ]
+    _check_new_external_ids(locked, tasks)
     Task.objects.bulk_create(tasks, batch_size=2000)
-    project_count_tasks(project=project, added=len(tasks), gold=sum(t.is_gold for t in tasks))
+    gold = sum(task.is_gold for task in tasks)
+    if locked.status != ProjectStatus.DRAFT and len(tasks) > gold:
+        try:
+            funding_reserve(project=locked, assignments=(len(tasks) - gold) * locked.overlap_max)
+        except InsufficientFundsError as error:
+            raise ProjectError(f"No task was added. {error}") from error
+    project_count_tasks(project=locked, added=len(tasks), gold=gold)
+    project.tasks_count, project.gold_tasks_count = locked.tasks_count, locked.gold_tasks_count
     return len(tasks)
+
+
+def _check_new_external_ids(project: Project, tasks: list[Task]) -> None:
+    """Refuse, by item index, an external id given twice or that the project already has.
+    Caller holds the project's row lock (imports, the other writer, take it too)."""
+    errors: dict[str, list[str]] = {}
+    first: dict[str, int] = {}
+    for index, task in enumerate(tasks):
+        if task.external_id:
+            earlier = first.setdefault(task.external_id, index)
+            if earlier != index:
+                errors[str(index)] = [f"external_id: {task.external_id!r} is also item {earlier}."]
+    existing = set(
+        Task.objects.filter(project=project, external_id__in=list(first)).values_list(
+            "external_id", flat=True
+        )
+    )
+    for external_id in sorted(existing, key=first.__getitem__):
+        errors[str(first[external_id])] = [
+            f"external_id: the project already has a task {external_id!r}."
+        ]
+    if errors:
+        raise ProjectError("Some tasks are invalid; none was added.", errors)
 
 
 def project_count_tasks(*, project: Project, added: int, gold: int) -> None:

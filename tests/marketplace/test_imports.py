@@ -5,9 +5,11 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from marketplace.importing import ParsedRow
 from marketplace.models import ImportMode, ImportStatus, ProjectStatus, Task
+from marketplace.services.import_writers import OrmWriter, json_text
 from marketplace.services.imports import ImportRefusedError, import_start
-from marketplace.services.projects import project_archive, project_publish
+from marketplace.services.projects import project_archive, project_complete, project_publish
 
 pytestmark = pytest.mark.django_db
 
@@ -146,3 +148,134 @@ def test_a_closed_project_takes_no_more_tasks(project):
     project = project_archive(project=project)
     with pytest.raises(ImportRefusedError, match="archived"):
         run(project, csv_upload([("c", "three", "")]))
+
+
+# -- external ids repeated within a file: found by the database, every one reported ------------
+
+
+def test_repeated_ids_in_a_first_import_are_each_named_and_nothing_is_written(project):
+    rows = [("a", "one", ""), ("b", "", ""), ("a", "two", ""), ("c", "x", ""), ("a", "3", "")]
+    batch = run(project, csv_upload(rows))
+    assert batch.status == ImportStatus.FAILED
+    assert Task.objects.count() == 0
+    assert [(e["line"], e["field"], e["message"]) for e in batch.errors] == [
+        (3, "text", batch.errors[0]["message"]),
+        (4, "external_id", "external_id 'a' already on line 2"),
+        (6, "external_id", "external_id 'a' already on line 2"),
+    ]
+    assert batch.rows_rejected == 3
+    assert batch.error_message.startswith("3 of 5 rows have problems")
+
+
+def test_skipping_bad_rows_keeps_the_first_of_each_repeated_id_and_lists_the_rest(
+    project, client, requester
+):
+    rows = [
+        ("a", "first", ""),
+        ("b", "", ""),
+        ("a", "again", "cat"),
+        ("c", "x", ""),
+        ("a", "3", ""),
+    ]
+    batch = run(project, csv_upload(rows), mode=ImportMode.SKIP_BAD_ROWS)
+    assert batch.status == ImportStatus.SUCCEEDED
+    assert (batch.rows_read, batch.rows_accepted, batch.rows_rejected) == (5, 2, 3)
+    assert batch.rows_already_present == 0
+    assert dict(Task.objects.values_list("external_id", "data")) == {
+        "a": {"text": "first"},
+        "c": {"text": "x"},
+    }
+    project.refresh_from_db()
+    assert (project.tasks_count, project.gold_tasks_count) == (2, 0)
+    client.force_login(requester)
+    response = client.get(f"/requester/imports/{batch.pk}/rejected/")
+    rejected = list(csv.reader(io.StringIO(b"".join(response.streaming_content).decode())))
+    assert [row[0] for row in rejected[1:]] == ["3", "4", "6"]  # line order, both kinds merged
+    assert rejected[2] == [
+        "4",
+        "external_id: external_id 'a' already on line 2",
+        "a",
+        "again",
+        "cat",
+    ]
+    assert rejected[3][2:] == ["a", "3", ""]
+
+
+def test_repeated_ids_in_a_reimport_are_named_and_known_ids_still_skipped(project):
+    run(project, csv_upload([("a", "one", ""), ("b", "two", "")]))
+    rows = [("a", "one", ""), ("c", "three", ""), ("c", "again", ""), ("d", "four", "")]
+    failed = run(project, csv_upload(rows))
+    assert failed.status == ImportStatus.FAILED
+    assert [(e["line"], e["message"]) for e in failed.errors] == [
+        (4, "external_id 'c' already on line 3")
+    ]
+    assert Task.objects.count() == 2
+
+    skipped = run(project, csv_upload(rows), mode=ImportMode.SKIP_BAD_ROWS)
+    assert skipped.status == ImportStatus.SUCCEEDED
+    assert (skipped.rows_accepted, skipped.rows_rejected, skipped.rows_already_present) == (2, 1, 1)
+    assert sorted(Task.objects.values_list("external_id", flat=True)) == ["a", "b", "c", "d"]
+    assert Task.objects.get(external_id="c").data == {"text": "three"}
+
+
+def test_jsonl_ids_repeat_whether_written_as_numbers_or_text(project):
+    lines = [{"text": "a", "id": 1}, {"text": "b", "id": "2"}, {"text": "c", "id": "1"}]
+    body = "\n".join(json.dumps(line) for line in lines).encode()
+    batch = run(project, SimpleUploadedFile("tasks.jsonl", body), mode=ImportMode.SKIP_BAD_ROWS)
+    assert batch.status == ImportStatus.SUCCEEDED
+    assert batch.errors == [
+        {"line": 3, "field": "external_id", "message": "external_id '1' already on line 1"}
+    ]
+    assert sorted(Task.objects.values_list("external_id", flat=True)) == ["1", "2"]
+    rejected = list(csv.reader(io.StringIO(batch.rejected_file.open("rb").read().decode())))
+    assert rejected == [
+        ["line", "problems", "raw"],
+        ["3", "external_id: external_id '1' already on line 1", '{"text": "c", "id": "1"}'],
+    ]
+
+
+def test_rows_without_an_id_never_count_as_repeats(project):
+    batch = run(project, csv_upload([("", "one", ""), ("", "two", "")]))
+    assert batch.status == ImportStatus.SUCCEEDED
+    assert batch.rows_accepted == 2
+
+
+def test_a_project_closed_while_its_file_waits_for_the_worker_takes_none_of_it(
+    project, settings, django_capture_on_commit_callbacks
+):
+    run(project, csv_upload([("a", "one", ""), ("b", "two", "cat")]))
+    project = project_publish(project=project)
+    settings.IMPORT_BACKGROUND_BYTES = 10
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        batch = run(project, csv_upload([("c", "three", "")]))
+    project_complete(project=project)
+    for callback in callbacks:
+        callback()
+    batch.refresh_from_db()
+    assert batch.status == ImportStatus.FAILED
+    assert batch.error_message == "A completed project takes no more tasks."
+    assert Task.objects.count() == 2
+
+
+def test_the_portable_writer_reports_repeated_ids_too(project):
+    """The writer other databases (the SQLite demo) use, run here on PostgreSQL."""
+    batch = run(project, csv_upload([("z", "seed", "")]))
+    writer = OrmWriter(project, batch)
+    rows = [ParsedRow(2, "a", {"text": "x"}, None, ""), ParsedRow(3, "a", {"text": "y"}, None, "")]
+    with writer:
+        writer.write(rows[:1])
+        writer.write(rows[1:])
+    found = writer.find_duplicates(limit=10)
+    assert (found.count, [str(error) for error in found.errors]) == (
+        1,
+        ["line 3: external_id: external_id 'a' already on line 2"],
+    )
+    assert writer.insert() == (1, 0)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [{"text": 'é "quoted"\n\ttab', "n": 1, "x": 1.5, "l": [1, None, True]}, "cat", 4, [], {}],
+)
+def test_the_copy_path_writes_json_exactly_as_json_dumps(value):
+    assert json_text(value) == json.dumps(value)
