@@ -7,7 +7,7 @@ Creates a throw-away database (Django's test database for DATABASE_URL, dropped 
 fills one classification project in SQL: 200,000 tasks x 5 answers from 5,000 workers of mixed
 reliability (10% spammers answering at random, the rest 60-95% accurate), 4 labels, seeded, with
 the tasks still open at overlap 7 so dynamic overlap (min 3, target 0.95) has work to do. Then
-times ``project_aggregate`` (Dawid-Skene: stream answers, EM, bulk UPDATE, close confident
+times ``project_aggregate`` (the default method: stream answers, fit, bulk UPDATE, close settled
 tasks, refresh worker stats), a second run (nothing changed), and the streamed CSV export.
 
 Reference: crowd-kit 1.4.2's Dawid-Skene alone (in memory, no database) took 33 s and 560 MB on

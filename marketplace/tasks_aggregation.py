@@ -14,7 +14,11 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db import OperationalError, connection
 
-from marketplace.services.aggregation import AggregationBusy, project_aggregate
+from marketplace.services.aggregation import (
+    AggregationBusy,
+    project_aggregate,
+    projects_needing_aggregation,
+)
 from marketplace.services.quality import quality_rules_run
 
 logger = logging.getLogger(__name__)
@@ -106,3 +110,19 @@ def aggregate_project(self, project_id: int, method: str | None = None) -> dict:
         "tasks_closed": run.tasks_closed,
         "seconds": run.seconds,
     }
+
+
+# Upper bound of projects one sweep schedules; the rest (least recently aggregated first) wait
+# for the next sweep, so a backlog never floods the queue.
+SWEEP_LIMIT = 200
+
+
+@shared_task(name="marketplace.aggregate_changed_projects")
+def aggregate_changed_projects() -> int:
+    """Periodic (celery beat, every 10 minutes; migration 0008): schedule an aggregation of
+    every active project whose counted answers changed since its last run. A safety net for
+    runs lost between a submit and its debounced job, and the path by which rejections reach
+    the final labels. Safe to run twice: ``aggregation_schedule`` schedules at most one run per
+    project per window. Returns how many it scheduled."""
+    ids = list(projects_needing_aggregation()[:SWEEP_LIMIT])
+    return sum(aggregation_schedule(project_id) for project_id in ids)

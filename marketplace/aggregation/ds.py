@@ -106,8 +106,12 @@ def fit(
     max_iter: int = 100,
     tol: float = 1e-4,
     initial: np.ndarray | None = None,
+    class_prior: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int, bool]:
-    """Run EM; returns posteriors, prior, confusion matrices, iterations, converged."""
+    """Run EM; returns posteriors, prior, confusion matrices, iterations, converged.
+
+    ``class_prior`` (optional) fixes the share of each true label instead of learning it.
+    """
     a = incidence(answers)
     task_weight = None
     if answers.gold_tasks.shape[0] and gold_weight != 1.0:
@@ -120,7 +124,7 @@ def fit(
     iterations = 0
     for iterations in range(1, max_iter + 1):  # noqa: B007 - read after the loop
         prior, log_emission = m_step(a, posteriors, answers.n_workers, alpha, beta, task_weight)
-        prior = answers.mask_unseen(prior)
+        prior = answers.mask_unseen(prior if class_prior is None else class_prior)
         posteriors, log_likelihood = e_step(a, prior, log_emission)
         answers.clamp_gold(posteriors)
         if log_likelihood - previous < tol * max(answers.n_answers, 1):
@@ -151,6 +155,7 @@ def aggregate(
     gold_weight: float = DEFAULT_GOLD_WEIGHT,
     max_iter: int = 100,
     tol: float = 1e-4,
+    class_prior: np.ndarray | None = None,
 ) -> AggregationResult:
     answers = prepare(
         task_idx,
@@ -169,6 +174,7 @@ def aggregate(
         gold_weight=gold_weight,
         max_iter=max_iter,
         tol=tol,
+        class_prior=class_prior,
     )
     return build_result(
         "ds",

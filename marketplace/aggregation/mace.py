@@ -81,6 +81,7 @@ def aggregate(
     max_iter: int = 50,
     tol: float = 1e-6,
     learn_prior: bool = False,
+    class_prior: np.ndarray | None = None,
 ) -> AggregationResult:
     answers = prepare(
         task_idx,
@@ -92,7 +93,9 @@ def aggregate(
         gold=gold,
         seed=seed,
     )
-    prior = answers.mask_unseen(np.full(n_labels, 1.0 / n_labels))
+    # ``class_prior`` fixes the true-label shares (e.g. from gold) instead of the uniform prior.
+    uniform = np.full(n_labels, 1.0 / n_labels)
+    prior = answers.mask_unseen(uniform if class_prior is None else np.asarray(class_prior))
     posteriors = answers.clamp_gold(vote_posteriors(answers))
     knows = spams = np.full(n_workers, 0.5)
     xi = np.full((n_workers, n_labels), 1.0 / n_labels)

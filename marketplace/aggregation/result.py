@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -23,6 +23,7 @@ class AggregationResult:
       true label under the posteriors; NaN for a worker without answers. Comparable across methods.
     - ``n_answers``: (n_tasks,) answers per task after the duplicate policy.
     - ``class_prior``: (n_labels,) estimated share of each true label.
+    - ``details``: method-specific facts (``auto``: the chosen candidate and its scores).
     """
 
     method: str
@@ -35,6 +36,7 @@ class AggregationResult:
     class_prior: np.ndarray
     iterations: int = 0
     converged: bool = True
+    details: dict = field(default_factory=dict)
 
     def decode(self, encoded: EncodedAnswers) -> list[tuple[str, str, float]]:
         """``(task, label, confidence)`` per task, with the external ids from ``encoded``."""

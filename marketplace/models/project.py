@@ -67,6 +67,9 @@ class Project(models.Model):
     # The categorical method (a key of marketplace.aggregation.METHODS); other kinds have one.
     aggregation_method = models.CharField(max_length=16, default=DEFAULT_AGGREGATION_METHOD)
     aggregated_at = models.DateTimeField(null=True, blank=True)
+    # Counted answers (ProjectCounter answers + gold_answers) when the last aggregation started;
+    # the periodic sweep re-aggregates an active project whose counters moved since.
+    aggregated_answers = models.IntegerField(default=0)
     # Answers not collected because dynamic overlap closed tasks early (the budget saved).
     answers_saved = models.PositiveIntegerField(default=0)
     # Block when the lower bound of gold accuracy < this after block_min_gold_answers (null: off).

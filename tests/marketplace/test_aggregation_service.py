@@ -69,7 +69,7 @@ def test_final_labels_are_the_majority_of_the_submitted_answers():
     cat_task.refresh_from_db()
     dog_task.refresh_from_db()
     assert (cat_task.final_label, dog_task.final_label) == ("cat", "dog")
-    assert cat_task.aggregation_method == "ds" and 0.5 < cat_task.confidence <= 1
+    assert cat_task.aggregation_method == "auto" and 0.5 < cat_task.confidence <= 1
     assert (run.answers, run.tasks_labelled) == (6, 2)
 
 
