@@ -6,15 +6,20 @@ the transaction, and turn ``InsufficientFundsError`` into a clear message. The b
   for the regular assignments it may now pay for, plus the gold assignments that come with them.
 - ``funding_pay``: an approved answer moves its reward from escrow to the worker's payable
   balance and its fee to the platform.
+- ``funding_pay_many``: the same for a batch of a project's answers, one lock round and one
+  insert for the lot (bulk review, auto-approval); answers short of funds are refused alone.
 - ``funding_refund_rejected``: a rejected answer moves nothing — its reward stays in escrow,
   because its task re-opens the slot and the replacement answer is paid from it.
 - ``funding_release``: completing or archiving a project returns unspent escrow.
 """
 
+from collections.abc import Sequence
+
 from marketplace.models import Assignment, Project
 from payments.services.escrow import (
     InsufficientFundsError,
     escrow_pay,
+    escrow_pay_many,
     escrow_release,
     escrow_reserve,
 )
@@ -22,6 +27,7 @@ from payments.services.escrow import (
 __all__ = [
     "InsufficientFundsError",
     "funding_pay",
+    "funding_pay_many",
     "funding_refund_rejected",
     "funding_release",
     "funding_reserve",
@@ -37,6 +43,12 @@ def funding_reserve(*, project: Project, assignments: int) -> None:
 def funding_pay(*, assignment: Assignment) -> None:
     """Pay an approved answer. Caller holds the assignment's row lock, in its transaction."""
     escrow_pay(assignment=assignment)
+
+
+def funding_pay_many(*, project: Project, assignments: Sequence[Assignment]) -> dict[int, int]:
+    """Pay approved answers of ``project`` together (bulk and auto-approval). Caller holds their
+    row locks. Returns the ids refused for lack of funds, with the cents each lacked."""
+    return escrow_pay_many(project=project, assignments=assignments)
 
 
 def funding_refund_rejected(*, assignment: Assignment) -> None:

@@ -8,9 +8,11 @@ entries, and accounts that must not go negative cannot.
 """
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
 from payments.models import (
@@ -70,6 +72,63 @@ def worker_payable_account(worker: User | int) -> LedgerAccount:
     return _account(f"payable:{worker_id}", AccountKind.WORKER_PAYABLE, worker_id=worker_id)
 
 
+@dataclass(frozen=True)
+class PayAccounts:
+    """The accounts paying answers touches, locked, with fresh balances."""
+
+    available: LedgerAccount
+    escrow: LedgerAccount
+    fees: LedgerAccount
+    payable: dict[int, LedgerAccount]  # by worker id
+    pending: dict[int, LedgerAccount]  # by worker id; the bulk path's transit accounts
+
+    def by_id(self) -> dict[int, LedgerAccount]:
+        accounts = [self.available, self.escrow, self.fees]
+        accounts += [*self.payable.values(), *self.pending.values()]
+        return {account.pk: account for account in accounts}
+
+
+def lock_pay_accounts(
+    *, requester_account_id: int, project_id: int, worker_ids: Iterable[int], pending: bool
+) -> PayAccounts:
+    """Lock, in one query and in id order, the accounts paying a project's answers touches
+    (with the workers' pending accounts too if ``pending``). Missing ones (a worker's first
+    pay) are created first, in one insert. Caller is in a transaction."""
+    specs = {
+        f"requester:{requester_account_id}": (
+            AccountKind.REQUESTER_AVAILABLE,
+            {"requester_account_id": requester_account_id},
+        ),
+        f"escrow:{project_id}": (AccountKind.PROJECT_ESCROW, {"project_id": project_id}),
+        "platform_fees": (AccountKind.PLATFORM_FEES, {}),
+    }
+    workers = sorted(set(worker_ids))
+    for pk in workers:
+        specs[f"payable:{pk}"] = (AccountKind.WORKER_PAYABLE, {"worker_id": pk})
+        if pending:
+            specs[f"pending:{pk}"] = (AccountKind.WORKER_PENDING, {"worker_id": pk})
+    query = LedgerAccount.objects.select_for_update().filter(code__in=specs).order_by("pk")
+    found = {account.code: account for account in query}
+    if len(found) < len(specs):
+        # A concurrent creator of the same code makes this insert wait, then skip the row.
+        LedgerAccount.objects.bulk_create(
+            [
+                LedgerAccount(code=code, kind=kind, **owner)
+                for code, (kind, owner) in specs.items()
+                if code not in found
+            ],
+            ignore_conflicts=True,
+        )
+        found = {account.code: account for account in query.all()}
+    return PayAccounts(
+        available=found[f"requester:{requester_account_id}"],
+        escrow=found[f"escrow:{project_id}"],
+        fees=found["platform_fees"],
+        payable={pk: found[f"payable:{pk}"] for pk in workers},
+        pending={pk: found[f"pending:{pk}"] for pk in workers if pending},
+    )
+
+
 def platform_fees_account() -> LedgerAccount:
     return _account("platform_fees", AccountKind.PLATFORM_FEES)
 
@@ -82,12 +141,35 @@ def external_bank_account() -> LedgerAccount:
     return _account("external:bank", AccountKind.EXTERNAL_BANK)
 
 
-def lock_accounts(accounts: Iterable[LedgerAccount]) -> dict[int, LedgerAccount]:
-    """Lock the accounts' rows in id order; returns fresh copies by id. Caller is in a
-    transaction."""
-    ids = sorted({account.pk for account in accounts})
+def lock_accounts(accounts: Iterable[LedgerAccount | int]) -> dict[int, LedgerAccount]:
+    """Lock the accounts' rows (given as accounts or ids) in id order; returns fresh copies by
+    id. Caller is in a transaction."""
+    ids = sorted({getattr(account, "pk", account) for account in accounts})
     locked = LedgerAccount.objects.select_for_update().filter(pk__in=ids).order_by("pk")
     return {account.pk: account for account in locked}
+
+
+def _merged(legs: Iterable[tuple[LedgerAccount, int]]) -> dict[int, int]:
+    """Cents by account id: legs on one account merged, zero legs dropped; refuses a posting
+    that is unbalanced or has fewer than two non-zero legs."""
+    amounts: dict[int, int] = defaultdict(int)
+    for account, cents in legs:
+        if not isinstance(cents, int) or isinstance(cents, bool):
+            raise TypeError("Ledger amounts are integer cents.")
+        amounts[account.pk] += cents
+    amounts = {account_id: cents for account_id, cents in amounts.items() if cents}
+    if sum(amounts.values()) != 0:
+        raise UnbalancedPostingError(f"Legs sum to {sum(amounts.values())} cents, not zero.")
+    if len(amounts) < 2:
+        raise UnbalancedPostingError("A ledger transaction needs at least two non-zero legs.")
+    return amounts
+
+
+def _refuse_overdraft(locked: dict[int, LedgerAccount], amounts: dict[int, int]) -> None:
+    for account_id, cents in amounts.items():
+        account = locked[account_id]
+        if cents < 0 and not account.may_go_negative and account.balance_cents + cents < 0:
+            raise OverdraftError(account, account.balance_cents, -cents)
 
 
 @transaction.atomic
@@ -108,23 +190,9 @@ def post(
         existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
             return existing
-    amounts: dict[int, int] = defaultdict(int)
-    by_id: dict[int, LedgerAccount] = {}
-    for account, cents in legs:
-        if not isinstance(cents, int) or isinstance(cents, bool):
-            raise TypeError("Ledger amounts are integer cents.")
-        amounts[account.pk] += cents
-        by_id[account.pk] = account
-    amounts = {account_id: cents for account_id, cents in amounts.items() if cents}
-    if sum(amounts.values()) != 0:
-        raise UnbalancedPostingError(f"Legs sum to {sum(amounts.values())} cents, not zero.")
-    if len(amounts) < 2:
-        raise UnbalancedPostingError("A ledger transaction needs at least two non-zero legs.")
-    locked = lock_accounts(by_id[account_id] for account_id in amounts)
-    for account_id, cents in amounts.items():
-        account = locked[account_id]
-        if cents < 0 and not account.may_go_negative and account.balance_cents + cents < 0:
-            raise OverdraftError(account, account.balance_cents, -cents)
+    legs = list(legs)
+    amounts = _merged(legs)
+    _refuse_overdraft(lock_accounts(a for a, _ in legs if a.pk in amounts), amounts)
     try:
         with transaction.atomic():
             ledger_transaction = LedgerTransaction.objects.create(
@@ -143,6 +211,104 @@ def post(
         for account_id, cents in sorted(amounts.items())
     )
     return ledger_transaction
+
+
+@dataclass(frozen=True)
+class Posting:
+    """One ledger transaction of a batch for ``post_many`` (the arguments of ``post``)."""
+
+    kind: str
+    legs: tuple[tuple[LedgerAccount, int], ...]
+    memo: str = ""
+    idempotency_key: str | None = None
+    project_id: int | None = None
+    assignment_id: int | None = None
+
+
+@transaction.atomic(savepoint=False)
+def post_many(
+    postings: Sequence[Posting], *, locked: dict[int, LedgerAccount] | None = None
+) -> None:
+    """Record many balanced movements with one lock round and one insert statement: the
+    bulk-approval path, where statements per movement would cap throughput. Each posting stays
+    its own ledger transaction, with its own idempotency key (required here). All or nothing: an
+    overdraft of the batch's net movement on any account raises ``OverdraftError`` and records
+    nothing.
+
+    Unlike ``post``, a key that already exists is an error (IntegrityError), not a replay: the
+    caller filters out done work under a lock that covers the keys (e.g. the escrow row).
+    ``locked``: accounts the caller already locked in this transaction, by id (not re-read).
+    No savepoint of its own: any error here must abort the caller's transaction anyway."""
+    if not postings:
+        return
+    if not all(posting.idempotency_key for posting in postings):
+        raise ValueError("Every posting of a batch needs an idempotency key.")
+    merged = [_merged(posting.legs) for posting in postings]
+    accounts = {a.pk: a for posting in postings for a, _ in posting.legs}
+    net: dict[int, int] = defaultdict(int)
+    for amounts in merged:
+        for account_id, cents in amounts.items():
+            net[account_id] += cents
+    if locked is None or not net.keys() <= locked.keys():
+        locked = lock_accounts(accounts[pk] for pk in net)
+    _refuse_overdraft(locked, net)
+    # Credits first: the balance trigger applies rows one by one and the CHECK looks at every
+    # step, so an account credited and debited in one batch never dips below zero on the way.
+    entries = sorted(
+        (-cents, posting.idempotency_key, account_id)
+        for posting, amounts in zip(postings, merged, strict=True)
+        for account_id, cents in amounts.items()
+    )
+    _insert(postings, [(key, account_id, -negated) for negated, key, account_id in entries])
+
+
+def _insert(postings: Sequence[Posting], entries: list[tuple[str, int, int]]) -> None:
+    """Insert the postings' transactions and their (key, account id, cents) entries, entries in
+    the given order. On PostgreSQL one statement without model instances (a data-modifying CTE:
+    entries find their transaction by its key)."""
+    if connection.vendor != "postgresql":
+        created = LedgerTransaction.objects.bulk_create(
+            LedgerTransaction(
+                kind=p.kind,
+                memo=p.memo[:300],
+                idempotency_key=p.idempotency_key,
+                project_id=p.project_id,
+                assignment_id=p.assignment_id,
+            )
+            for p in postings
+        )
+        ids = {row.idempotency_key: row.pk for row in created}
+        LedgerEntry.objects.bulk_create(
+            LedgerEntry(transaction_id=ids[k], account_id=a, amount_cents=c) for k, a, c in entries
+        )
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"""WITH created AS (
+                INSERT INTO {LedgerTransaction._meta.db_table}
+                    (kind, memo, idempotency_key, project_id, assignment_id, created_at)
+                SELECT kind, memo, key, project, assignment, %s
+                FROM unnest(%s::text[], %s::text[], %s::text[], %s::bigint[], %s::bigint[])
+                    AS p(kind, memo, key, project, assignment)
+                RETURNING id, idempotency_key)
+            INSERT INTO {LedgerEntry._meta.db_table} (transaction_id, account_id, amount_cents)
+            SELECT created.id, e.account, e.cents
+            FROM unnest(%s::text[], %s::bigint[], %s::bigint[])
+                WITH ORDINALITY AS e(key, account, cents, n)
+            JOIN created ON created.idempotency_key = e.key
+            ORDER BY e.n""",
+            [
+                timezone.now(),
+                [p.kind for p in postings],
+                [p.memo[:300] for p in postings],
+                [p.idempotency_key for p in postings],
+                [p.project_id for p in postings],
+                [p.assignment_id for p in postings],
+                [key for key, _, _ in entries],
+                [account_id for _, account_id, _ in entries],
+                [cents for _, _, cents in entries],
+            ],
+        )
 
 
 def transfer(

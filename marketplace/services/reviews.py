@@ -8,6 +8,7 @@ Lock order: assignment, then task (as in docs/allocation.md).
 """
 
 import random
+from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -16,7 +17,7 @@ from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Value, W
 from django.utils import timezone
 
 from accounts.models import User
-from marketplace.funding import InsufficientFundsError, funding_pay, funding_refund_rejected
+from marketplace.funding import funding_pay, funding_pay_many, funding_refund_rejected
 from marketplace.models import (
     Assignment,
     AssignmentStatus,
@@ -27,7 +28,11 @@ from marketplace.models import (
     TaskStatus,
 )
 
-AUTO_APPROVE_BATCH = 500
+# Answers approved in one transaction: big enough that a batch's fixed costs (locks, the ledger
+# insert) vanish per answer, small enough to keep locks short (bench/ledger.py).
+REVIEW_BATCH = 500
+# Answers one auto-approval run takes on (celery beat every 5 minutes; ~20 s of work).
+AUTO_APPROVE_LIMIT = 20_000
 
 
 class ReviewError(Exception):
@@ -135,26 +140,60 @@ def assignments_review(
     reason: str = "",
     reviewer: User | None = None,
 ) -> dict[str, int]:
-    """Bulk review. Each assignment is its own transaction, so one refusal does not undo the
-    others; the result counts what happened."""
+    """Bulk review; the result counts what happened. Approvals go in batches of
+    ``REVIEW_BATCH``, each one transaction that pays its answers together; a refused answer
+    (not submitted, rejected, or unpaid for lack of funds) is counted and does not stop the
+    others. Rejections re-open tasks one by one, each in its own transaction."""
     counts = {"reviewed": 0, "refused": 0}
-    for assignment_id in assignment_ids:
+    ids = list(assignment_ids)
+    if approve:
+        for start in range(0, len(ids), REVIEW_BATCH):
+            done = _approve_batch(project=project, assignment_ids=ids[start : start + REVIEW_BATCH])
+            for key in counts:
+                counts[key] += done[key]
+        return counts
+    for assignment_id in ids:
         try:
-            if approve:
-                assignment_approve(assignment_id=assignment_id, project=project)
-            else:
-                assignment_reject(assignment_id=assignment_id, project=project, reason=reason)
-        except (ReviewError, InsufficientFundsError):
-            # One refusal (e.g. the organisation ran out of funds) must not stop the batch.
+            assignment_reject(assignment_id=assignment_id, project=project, reason=reason)
+        except ReviewError:
             counts["refused"] += 1
         else:
             counts["reviewed"] += 1
     return counts
 
 
-def assignments_auto_approve(*, now: datetime | None = None, limit: int = AUTO_APPROVE_BATCH):
-    """Approve answers left pending longer than their project's auto-approval delay. Safe to run
-    twice: approving an approved answer does nothing."""
+@transaction.atomic
+def _approve_batch(
+    *, project: Project, assignment_ids: list[int], now: datetime | None = None
+) -> dict[str, int]:
+    """Approve and pay ``assignment_ids`` of ``project`` in one transaction, as one-by-one
+    approvals would (already approved counts as reviewed). Lock order as for a single approval:
+    the assignments (in id order), then escrow and ledger accounts inside the payment."""
+    locked = list(
+        Assignment.objects.select_for_update()
+        .filter(pk__in=set(assignment_ids), project=project)
+        .only("id", "project_id", "worker_id", "status", "review_status")
+        .order_by("pk")
+    )
+    pending = [
+        a
+        for a in locked
+        if a.status == AssignmentStatus.SUBMITTED and a.review_status == ReviewStatus.PENDING
+    ]
+    refused = funding_pay_many(project=project, assignments=pending) if pending else {}
+    paid = [a.pk for a in pending if a.pk not in refused]
+    Assignment.objects.filter(pk__in=paid).update(
+        review_status=ReviewStatus.APPROVED, reviewed_at=now or timezone.now(), rejection_reason=""
+    )
+    approved = {a.pk for a in locked if a.review_status == ReviewStatus.APPROVED}.union(paid)
+    reviewed = sum(1 for assignment_id in assignment_ids if assignment_id in approved)
+    return {"reviewed": reviewed, "refused": len(assignment_ids) - reviewed}
+
+
+def assignments_auto_approve(*, now: datetime | None = None, limit: int = AUTO_APPROVE_LIMIT):
+    """Approve answers left pending longer than their project's auto-approval delay, oldest
+    first, in per-project batches of ``REVIEW_BATCH`` (one transaction each). Safe to run
+    twice or concurrently: the batch re-checks each answer under its row lock."""
     now = now or timezone.now()
     due_at = ExpressionWrapper(
         F("submitted_at") + F("project__auto_approve_seconds") * Value(timedelta(seconds=1)),
@@ -167,13 +206,16 @@ def assignments_auto_approve(*, now: datetime | None = None, limit: int = AUTO_A
         .annotate(due_at=due_at)
         .filter(due_at__lte=now)
         .order_by("submitted_at")
-        .values_list("id", flat=True)[:limit]
+        .values_list("project_id", "id")[:limit]
     )
+    by_project: dict[int, list[int]] = defaultdict(list)
+    for project_id, assignment_id in due:
+        by_project[project_id].append(assignment_id)
     approved = 0
-    for assignment_id in list(due):
-        try:
-            assignment_approve(assignment_id=assignment_id, now=now)
-        except (ReviewError, InsufficientFundsError):
-            continue  # reviewed by hand meanwhile, or the organisation is out of funds
-        approved += 1
+    for project in Project.objects.filter(pk__in=by_project).order_by("pk"):
+        ids = by_project[project.pk]
+        for start in range(0, len(ids), REVIEW_BATCH):
+            # Reviewed by hand meanwhile, or the organisation is out of funds: counted refused.
+            batch = ids[start : start + REVIEW_BATCH]
+            approved += _approve_batch(project=project, assignment_ids=batch, now=now)["reviewed"]
     return approved

@@ -5,8 +5,10 @@
   ``money.paid_assignments_for`` those slots, cumulatively, so the reservation equals the cost
   estimate the requester was shown.
 - An approval moves the reward to the worker's payable balance and that assignment's share of
-  the cumulative fee to the platform. If escrow runs short (more gold answers than the ratio
-  predicted, or a project that was never reserved for) the rest comes from available funds.
+  the cumulative fee to the platform, one PAY transaction per answer; bulk approval pays a
+  batch of a project's answers with one lock round and one insert (``escrow_pay_many``). If
+  escrow runs short (more gold answers than the ratio predicted, or a project that was never
+  reserved for) the rest comes from available funds.
 - A rejection moves nothing: the reward stays in escrow for the replacement answer.
 - Completing or archiving a project releases what open work (live and pending answers) cannot
   still need back to available funds.
@@ -14,6 +16,9 @@
 Lock order, after the caller's (project or assignment, then task): the escrow row, then the ledger
 accounts in id order.
 """
+
+from collections import defaultdict
+from collections.abc import Sequence
 
 from django.db import transaction
 from django.db.models import Q
@@ -75,44 +80,137 @@ def escrow_reserve(*, project: Project, regular_assignments: int) -> int:
     return amount
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def escrow_pay(*, assignment: Assignment) -> None:
     """Pay an approved answer. Caller holds the assignment's row lock. Paying the same
-    assignment twice moves nothing the second time (idempotency key per assignment)."""
-    project = assignment.project
-    key = f"pay:assignment:{assignment.pk}"
+    assignment twice moves nothing the second time (idempotency key per assignment). Raises
+    ``InsufficientFundsError`` and moves nothing when escrow and available funds fall short."""
+    refused = escrow_pay_many(project=assignment.project, assignments=[assignment])
+    if refused:
+        raise InsufficientFundsError(
+            "This project's escrow is used up and the account lacks "
+            f"{money.format_cents(refused[assignment.pk])} to pay this answer; add funds."
+        )
+
+
+@transaction.atomic(savepoint=False)
+def escrow_pay_many(*, project: Project, assignments: Sequence[Assignment]) -> dict[int, int]:
+    """Pay approved answers of ``project`` in the given order with one lock round and one
+    insert for the lot. Caller holds the assignments' row locks. Answers already paid are
+    skipped; an answer that escrow plus available funds cannot cover is refused and the ones
+    after it are still tried, as one-by-one approvals would go. Returns the refused ids with
+    the cents each lacked.
+
+    One answer: one PAY transaction (escrow → worker payable + fee). Several: one PAY
+    transaction for the batch moves the rewards and fees out of escrow (rewards into each
+    worker's pending account, aggregated), then one PAY transaction per answer moves its reward
+    from pending to payable, so every answer still has its own traceable, idempotent payment
+    (``pay:assignment:<id>``) while the hot escrow and fee rows change once per batch, not once
+    per answer (docs/ledger.md, Throughput). Pending accounts are back to zero at commit."""
     escrow = _escrow_locked(project)
-    if LedgerTransaction.objects.filter(idempotency_key=key).exists():
-        return
-    number = escrow.paid_assignments + 1
-    reward = project.reward_cents
-    fee = money.nth_assignment_fee_cents(n=number, reward_cents=reward)
-    if reward + fee > 0:
-        available = ledger.requester_available_account(project.account_id)
-        locked = ledger.lock_accounts([escrow.account, available])
-        from_escrow = min(locked[escrow.account_id].balance_cents, reward + fee)
-        legs = [
-            (escrow.account, -from_escrow),
-            (available, -(reward + fee - from_escrow)),
-            (ledger.worker_payable_account(assignment.worker_id), reward),
-            (ledger.platform_fees_account(), fee),
-        ]
-        try:
-            ledger.post(
-                kind=TransactionKind.PAY,
-                legs=legs,
-                memo=f"Approved answer {assignment.pk} of “{project.title}”",
-                idempotency_key=key,
-                project=project,
-                assignment=assignment,
-            )
-        except ledger.OverdraftError as error:
-            raise InsufficientFundsError(
-                "This project's escrow is used up and the account lacks "
-                f"{money.format_cents(error.missing_cents)} to pay this answer; add funds."
-            ) from error
+    keys = {f"pay:assignment:{assignment.pk}": assignment for assignment in assignments}
+    done = set(
+        LedgerTransaction.objects.filter(idempotency_key__in=keys).values_list(
+            "idempotency_key", flat=True
+        )
+    )
+    to_pay = [assignment for key, assignment in keys.items() if key not in done]
+    if not to_pay:
+        return {}
+    accounts = ledger.lock_pay_accounts(
+        requester_account_id=project.account_id,
+        project_id=project.pk,
+        worker_ids=(assignment.worker_id for assignment in to_pay),
+        pending=len(to_pay) > 1,
+    )
+    if accounts.escrow.pk != escrow.account_id:
+        raise RuntimeError(f"Escrow of project {project.pk} is not account escrow:{project.pk}.")
+    in_escrow, in_available = accounts.escrow.balance_cents, accounts.available.balance_cents
+    reward, first, number = project.reward_cents, escrow.paid_assignments, escrow.paid_assignments
+    paid: list[tuple[Assignment, int, int, int]] = []  # (answer, from escrow, from funds, fee)
+    refused = {}
+    for assignment in to_pay:
+        fee = money.nth_assignment_fee_cents(n=number + 1, reward_cents=reward)
+        from_escrow = min(in_escrow, reward + fee)
+        from_available = reward + fee - from_escrow
+        if from_available > in_available:
+            refused[assignment.pk] = from_available - in_available
+            continue
+        in_escrow -= from_escrow
+        in_available -= from_available
+        number += 1
+        if reward + fee:
+            paid.append((assignment, from_escrow, from_available, fee))
+    if paid:
+        postings = _batch_postings if accounts.pending and reward else _single_postings
+        ledger.post_many(
+            postings(project, accounts, paid, first_number=first), locked=accounts.by_id()
+        )
     escrow.paid_assignments = number
     escrow.save(update_fields=["paid_assignments"])
+    return refused
+
+
+def _answer_memo(project: Project, assignment: Assignment) -> str:
+    return f"Approved answer {assignment.pk} of “{project.title}”"
+
+
+def _single_postings(project, accounts, paid, *, first_number):
+    """One PAY transaction per answer, straight from escrow (and funds) to worker and fee."""
+    return [
+        ledger.Posting(
+            kind=TransactionKind.PAY,
+            legs=(
+                (accounts.escrow, -from_escrow),
+                (accounts.available, -from_available),
+                (accounts.payable[assignment.worker_id], project.reward_cents),
+                (accounts.fees, fee),
+            ),
+            memo=_answer_memo(project, assignment),
+            idempotency_key=f"pay:assignment:{assignment.pk}",
+            project_id=project.pk,
+            assignment_id=assignment.pk,
+        )
+        for assignment, from_escrow, from_available, fee in paid
+    ]
+
+
+def _batch_postings(project, accounts, paid, *, first_number):
+    """The batch's PAY transaction (keyed by the range of the project's paid-answer counter,
+    which only grows under the escrow lock) and one pending → payable PAY per answer."""
+    rewards: dict[int, int] = defaultdict(int)
+    for assignment, *_ in paid:
+        rewards[assignment.worker_id] += project.reward_cents
+    last_number = first_number + len(paid)
+    batch = ledger.Posting(
+        kind=TransactionKind.PAY,
+        legs=(
+            (accounts.escrow, -sum(row[1] for row in paid)),
+            (accounts.available, -sum(row[2] for row in paid)),
+            (accounts.fees, sum(row[3] for row in paid)),
+            *((accounts.pending[worker_id], cents) for worker_id, cents in rewards.items()),
+        ),
+        memo=f"{len(paid)} approved answers of “{project.title}”",
+        idempotency_key=f"pay:project:{project.pk}:{first_number + 1}-{last_number}",
+        project_id=project.pk,
+    )
+    return [
+        batch,
+        *(
+            ledger.Posting(
+                kind=TransactionKind.PAY,
+                legs=(
+                    (accounts.pending[assignment.worker_id], -project.reward_cents),
+                    (accounts.payable[assignment.worker_id], project.reward_cents),
+                ),
+                memo=_answer_memo(project, assignment),
+                idempotency_key=f"pay:assignment:{assignment.pk}",
+                project_id=project.pk,
+                assignment_id=assignment.pk,
+            )
+            for assignment, *_ in paid
+        ),
+    ]
 
 
 def _open_work(project: Project) -> int:
