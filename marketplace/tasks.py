@@ -35,8 +35,9 @@ def expire_assignments(self) -> int:
 )
 def auto_approve_assignments(self) -> int:
     """Approve answers whose project's auto-approval delay has passed. Run by celery beat every
-    5 minutes (migration 0005). Each approval is its own transaction and approving twice does
-    nothing, so a crash or an overlapping run is harmless."""
+    5 minutes (migration 0005). Answers are paid in batches of one project's answers, one
+    transaction per batch (docs/ledger.md, Throughput); each answer's payment has its own
+    idempotency key, so a crash or an overlapping run pays nothing twice."""
     try:
         return assignments_auto_approve()
     except OperationalError as error:

@@ -196,6 +196,7 @@ SPECTACULAR_SETTINGS = {
         "ImportStatusEnum": "marketplace.models.import_batch.ImportStatus",
         "AssignmentStatusEnum": "marketplace.models.assignment.AssignmentStatus",
         "ReviewStatusEnum": "marketplace.models.assignment.ReviewStatus",
+        "PayoutMethodEnum": "payments.models.payouts.PayoutMethod",
         "QualificationKindEnum": "workers.models.qualifications.QualificationKind",
         "RequirementKindEnum": "workers.models.requirements.RequirementKind",
     },

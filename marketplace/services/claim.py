@@ -107,6 +107,11 @@ WHERE t.project_id = %(project)s AND t.status = 'open' AND NOT t.is_gold
       SELECT 1 FROM {_assignment} a WHERE a.task_id = t.id AND a.worker_id = %(worker)s)
   AND NOT EXISTS (SELECT 1 FROM marketplace_projectblock b
                   WHERE b.project_id = %(project)s AND b.worker_id = %(worker)s)
+  -- The claim's own conditions too: otherwise a paused project or a deactivated worker would
+  -- look "busy" and spin through every retry before the answer "nothing".
+  AND EXISTS (SELECT 1 FROM {_project} p WHERE p.id = %(project)s AND p.status = 'active')
+  AND EXISTS (
+      SELECT 1 FROM {_user} u WHERE u.id = %(worker)s AND u.is_active AND u.role = 'worker')
 LIMIT 1
 """
 CLAIM_BUSY_RETRIES = 20

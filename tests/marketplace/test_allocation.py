@@ -110,6 +110,16 @@ def test_a_paused_project_hands_out_nothing():
         assignment_claim(worker=WorkerFactory(), project=project)
 
 
+def test_a_paused_project_is_refused_at_once_not_retried_as_busy(django_assert_max_num_queries):
+    project = ProjectFactory(status=ProjectStatus.PAUSED)
+    TaskFactory(project=project)
+    worker = WorkerFactory()
+    # Without the project's status in the open-slot check this spun through every busy retry
+    # (90 queries and 2 s of pauses) before refusing.
+    with django_assert_max_num_queries(12), pytest.raises(ProjectNotAvailable):
+        assignment_claim(worker=worker, project=project)
+
+
 def test_requester_cannot_claim(make_user):
     project = ProjectFactory()
     TaskFactory(project=project)
