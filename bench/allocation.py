@@ -356,6 +356,14 @@ def main() -> None:
         "reference: capacity >= 200 cycles/s; at 100 cycles/s claim p99 and submit p99 "
         "<= 150 ms; counters 0 (peer Django MTurk clone: ~2 cycles/s)"
     )
+    capacity_cps = cap.cycles / cap_elapsed
+    claim_p99, submit_p99 = percentile(pace.claim_ms, 0.99), percentile(pace.submit_ms, 0.99)
+    print(
+        f"ratios (>= 1 meets): capacity {capacity_cps:.0f}/200 = {capacity_cps / 200:.2f}; "
+        f"claim p99 150/{claim_p99:.1f} = {150 / claim_p99:.2f}; "
+        f"submit p99 150/{submit_p99:.1f} = {150 / submit_p99:.2f}; "
+        f"vs the peer's ~2 cycles/s: {capacity_cps / 2:.0f}x"
+    )
     print(
         f"allocation: workers={args.workers} cycles_per_s={cap.cycles / cap_elapsed:.0f} "
         f"paced_cps={args.rate:g} claim_p50_ms={percentile(pace.claim_ms, 0.5):.1f} "
