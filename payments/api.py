@@ -21,6 +21,19 @@ from payments.services.refunds import RefundError, funds_refund
 MAX_BULK_REVIEW = 1000
 
 
+def _idempotency_key(request) -> str | None:
+    """The request's Idempotency-Key header, or None when it is missing or too long: money
+    movements started over the API are never repeated by a client's retry."""
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return key if 0 < len(key) <= 100 else None
+
+
+def _key_required():
+    return error_response(
+        "idempotency_key_required", "Send an Idempotency-Key header (up to 100 chars)."
+    )
+
+
 class EscrowLineSerializer(serializers.Serializer):
     project_id = serializers.IntegerField()
     title = serializers.CharField()
@@ -127,11 +140,9 @@ class CardPaymentListCreateApi(APIView):
     def post(self, request):
         serializer = CardPaymentCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            return error_response(
-                "idempotency_key_required", "Send an Idempotency-Key header (up to 100 chars)."
-            )
+        key = _idempotency_key(request)
+        if key is None:
+            return _key_required()
         try:
             payment = card_payment_start(
                 user=request.user,
@@ -196,11 +207,9 @@ class RefundListCreateApi(APIView):
     def post(self, request):
         serializer = RefundCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        key = request.headers.get("Idempotency-Key", "").strip()
-        if not key or len(key) > 100:
-            return error_response(
-                "idempotency_key_required", "Send an Idempotency-Key header (up to 100 chars)."
-            )
+        key = _idempotency_key(request)
+        if key is None:
+            return _key_required()
         try:
             refunds = funds_refund(
                 user=request.user,

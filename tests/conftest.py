@@ -101,3 +101,22 @@ def staff_user(make_user):
 @pytest.fixture
 def api_client() -> APIClient:
     return APIClient()
+
+
+@pytest.fixture
+def celery_worker(django_db_blocker):
+    """A real Celery worker thread consuming the test broker (Redis); tasks stop running eagerly
+    while it is up. Use with ``django_db(transaction=True)`` so the worker sees committed rows."""
+    from celery.contrib.testing.worker import start_worker
+
+    from config.celery import app
+
+    app.conf.task_always_eager = False
+    try:
+        with (
+            django_db_blocker.unblock(),
+            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker,
+        ):
+            yield worker
+    finally:
+        app.conf.task_always_eager = True

@@ -3,25 +3,11 @@
 import time
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.core import mail
 
 from accounts.models import Role
 from accounts.services import user_create
 from config.celery import app
-
-
-@pytest.fixture
-def celery_worker(django_db_blocker):
-    app.conf.task_always_eager = False
-    try:
-        with (
-            django_db_blocker.unblock(),
-            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker,
-        ):
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
 
 
 @pytest.mark.integration

@@ -10,7 +10,6 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
-from config.celery import app
 from marketplace.models import ImportMode, ImportStatus, Task
 from marketplace.pricing import estimate_cost
 from marketplace.services.imports import import_start
@@ -169,21 +168,6 @@ def test_the_import_page_says_how_much_to_add(client, make_project, requester):
 
 
 # -- a real worker, through Redis ----------------------------------------------------------------
-
-
-@pytest.fixture
-def celery_worker(django_db_blocker):
-    from celery.contrib.testing.worker import start_worker
-
-    app.conf.task_always_eager = False
-    try:
-        with (
-            django_db_blocker.unblock(),
-            start_worker(app, pool="solo", perform_ping_check=False, shutdown_timeout=10) as worker,
-        ):
-            yield worker
-    finally:
-        app.conf.task_always_eager = True
 
 
 @pytest.mark.integration
