@@ -15,6 +15,7 @@ from accounts.permissions import IsRequester, IsWorker
 from config.api import error_response
 from marketplace import selectors
 from marketplace.aggregation import METHODS
+from marketplace.exporting import FORMATS
 from marketplace.models import Project, ProjectBlock, QualityAction, WorkerProjectStats
 from marketplace.services.aggregation import AggregationError, aggregation_method_set
 from marketplace.services.quality import (
@@ -33,7 +34,10 @@ from marketplace.views_results import results_response
 
 
 class ResultsApi(APIView):
-    """Final labels of the project's regular tasks, streamed (flat memory at 1M tasks)."""
+    """Final labels of the project's regular tasks, streamed (flat memory at 1M tasks), as
+    csv, jsonl, label_studio (every type), coco (bounding boxes) or conll (spans); a format
+    that does not fit the project's type is a 400. ``answers=1`` adds the raw answers to csv
+    and jsonl. Formats: docs/file-formats.md."""
 
     permission_classes = [IsRequester]
 
@@ -43,21 +47,33 @@ class ResultsApi(APIView):
 
     @extend_schema(
         parameters=[
-            OpenApiParameter("format", str, enum=["csv", "jsonl"], required=False),
+            OpenApiParameter(
+                "format",
+                str,
+                enum=list(FORMATS),
+                required=False,
+                description="csv (default), jsonl, label_studio; coco for bounding-box "
+                "projects, conll for span projects.",
+            ),
             OpenApiParameter("answers", int, enum=[0, 1], required=False),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/x-ndjson"): OpenApiTypes.BINARY,
+            (200, "application/json"): OpenApiTypes.BINARY,
+            (200, "text/plain"): OpenApiTypes.BINARY,
         },
     )
     def get(self, request, project_id: int):
         project = selectors.project_get_for_requester(user=request.user, project_id=project_id)
         fmt = request.query_params.get("format", "csv")
-        if fmt not in ("csv", "jsonl"):
+        if fmt not in FORMATS:
+            known = ", ".join(FORMATS)
             return error_response(
-                "invalid", "Results come as csv or jsonl.", fields={"format": ["csv or jsonl"]}
+                "invalid", f"Results come as {known}.", fields={"format": [f"one of {known}"]}
             )
+        if refusal := FORMATS[fmt].refusal(project.template_type):
+            return error_response("invalid", refusal, fields={"format": [refusal]})
         with_answers = request.query_params.get("answers") in ("1", "true")
         return results_response(project=project, fmt=fmt, with_answers=with_answers)
 

@@ -1,15 +1,13 @@
 """Requester pages for results and worker quality, the worker's own quality page, and the
 streamed results download the API shares (``results_response``)."""
 
-import csv
-import itertools
-import json
 from collections import defaultdict
 from collections.abc import Iterator
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404, HttpResponseBadRequest, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -17,6 +15,7 @@ from accounts.models import User
 from accounts.permissions import requester_required, worker_required
 from marketplace import selectors
 from marketplace.aggregation import METHODS
+from marketplace.exporting import FORMATS, RESULT_FIELDS, formats_for
 from marketplace.models import Assignment, AssignmentStatus, Project, Task
 from marketplace.services.aggregation import AggregationError, aggregation_method_set
 from marketplace.services.quality import (
@@ -33,15 +32,6 @@ from marketplace.services.quality import (
 from marketplace.tasks_aggregation import aggregate_project
 
 EXPORT_CHUNK = 2_000
-RESULT_FIELDS = [
-    "task_id",
-    "external_id",
-    "data",
-    "label",
-    "confidence",
-    "answers_count",
-    "method",
-]
 
 
 # --- The download (pages and API) -------------------------------------------------------------
@@ -66,10 +56,16 @@ def _answers_of(task_ids: list[int]) -> dict[int, list[dict]]:
     return by_task
 
 
-def results_records(*, project: Project, with_answers: bool) -> Iterator[dict]:
-    """One record per regular task in id order. A server-side cursor reads tasks in chunks and
-    each chunk's answers come in one query, so memory stays flat at a million tasks."""
-    rows = (
+def results_records(
+    *, project: Project, with_answers: bool, batch_size: int | None = None
+) -> Iterator[dict]:
+    """One record per regular task in id order, read in keyset batches (``id > last id`` on
+    the task_project_id index): each batch is one short query, so memory stays flat at a
+    million tasks and nothing stays open on the database while a slow client reads. Each
+    batch's answers come in one query. ``batch_size`` defaults to the RESULTS_EXPORT_BATCH
+    setting, else EXPORT_CHUNK."""
+    batch_size = batch_size or getattr(settings, "RESULTS_EXPORT_BATCH", None) or EXPORT_CHUNK
+    tasks = (
         Task.objects.filter(project=project, is_gold=False)
         .order_by("id")
         .values_list(
@@ -81,58 +77,31 @@ def results_records(*, project: Project, with_answers: bool) -> Iterator[dict]:
             "answers_count",
             "aggregation_method",
         )
-        .iterator(chunk_size=EXPORT_CHUNK)
     )
-    while chunk := list(itertools.islice(rows, EXPORT_CHUNK)):
-        answers = _answers_of([row[0] for row in chunk]) if with_answers else {}
-        for row in chunk:
+    last_id = 0
+    while batch := list(tasks.filter(id__gt=last_id)[:batch_size]):
+        answers = _answers_of([row[0] for row in batch]) if with_answers else {}
+        for row in batch:
             record = dict(zip(RESULT_FIELDS, row, strict=True))
             if with_answers:
                 record["answers"] = answers.get(row[0], [])
             yield record
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-def _csv_cell(value):
-    return value if isinstance(value, str) or value is None else json.dumps(value)
-
-
-def _csv_lines(records: Iterator[dict], with_answers: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
-    yield writer.writerow(RESULT_FIELDS + (["answers"] if with_answers else []))
-    for record in records:
-        cells = [
-            record["task_id"],
-            record["external_id"],
-            json.dumps(record["data"]),
-            _csv_cell(record["label"]),
-            "" if record["confidence"] is None else round(record["confidence"], 6),
-            record["answers_count"],
-            record["method"],
-        ]
-        if with_answers:
-            cells.append(json.dumps(record["answers"]))
-        yield writer.writerow(cells)
-
-
-def _jsonl_lines(records: Iterator[dict]) -> Iterator[str]:
-    for record in records:
-        yield json.dumps(record, ensure_ascii=False) + "\n"
+        if len(batch) < batch_size:
+            break
+        last_id = batch[-1][0]
 
 
 def results_response(*, project: Project, fmt: str, with_answers: bool) -> StreamingHttpResponse:
-    """The streamed file; ``fmt`` is ``csv`` or ``jsonl`` (callers validate it)."""
+    """The streamed file in ``fmt``, a key of ``marketplace.exporting.FORMATS`` that fits the
+    project's template type (callers check both). ``with_answers`` applies to csv and jsonl."""
+    export = FORMATS[fmt]
+    with_answers = with_answers and export.raw_answers
     records = results_records(project=project, with_answers=with_answers)
-    if fmt == "csv":
-        body, content_type = _csv_lines(records, with_answers), "text/csv; charset=utf-8"
-    else:
-        body, content_type = _jsonl_lines(records), "application/x-ndjson; charset=utf-8"
-    response = StreamingHttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="results-{project.pk}.{fmt}"'
+    body = export.write(records, project=project, with_answers=with_answers)
+    response = StreamingHttpResponse(body, content_type=export.content_type)
+    response["Content-Disposition"] = (
+        f'attachment; filename="results-{project.pk}.{export.file_suffix}"'
+    )
     return response
 
 
@@ -173,6 +142,7 @@ def project_results(request, project_id):
         "project": project,
         "budget": project_budget_saved(project=project),
         "form": AggregateForm(initial={"method": project.aggregation_method}),
+        "formats": formats_for(project.template_type),
         "preview": list(
             selectors.task_list_for_project(project=project)
             .filter(is_gold=False, final_label__isnull=False)
@@ -186,8 +156,10 @@ def project_results(request, project_id):
 def project_results_download(request, project_id):
     project = selectors.project_get_for_requester(user=request.user, project_id=project_id)
     fmt = request.GET.get("format", "csv")
-    if fmt not in ("csv", "jsonl"):
-        raise Http404("Results come as csv or jsonl.")
+    if fmt not in FORMATS:
+        raise Http404(f"Results come as {', '.join(FORMATS)}.")
+    if refusal := FORMATS[fmt].refusal(project.template_type):
+        return HttpResponseBadRequest(refusal, content_type="text/plain; charset=utf-8")
     return results_response(
         project=project, fmt=fmt, with_answers=request.GET.get("answers") == "1"
     )

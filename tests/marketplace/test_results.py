@@ -91,7 +91,9 @@ def test_the_api_streams_csv_and_jsonl_and_refuses_other_formats(api_client, req
 
     refused = api_client.get(url, {"format": "xlsx"})
     assert refused.status_code == 400
-    assert refused.json()["error"]["fields"] == {"format": ["csv or jsonl"]}
+    assert refused.json()["error"]["fields"] == {
+        "format": ["one of csv, jsonl, label_studio, coco, conll"]
+    }
 
 
 def test_another_organisation_cannot_download_the_results(api_client, other_requester, labelled):
