@@ -12,7 +12,7 @@ import logging
 from celery import shared_task
 from django.conf import settings
 from django.core.cache import cache
-from django.db import OperationalError, connection
+from django.db import OperationalError
 
 from marketplace.services.aggregation import (
     AggregationBusy,
@@ -45,10 +45,6 @@ def submission_recorded(*, project_id: int, worker_id: int) -> None:
 
     Never raises into the request: the answer is saved, and a lost check is redone by the
     worker's next submission once the mark expires."""
-    if connection.vendor != "postgresql":
-        # Quality rules, worker statistics and aggregation use PostgreSQL's arrays and
-        # advisory locks; the embedded SQLite demo collects and reviews answers without them.
-        return
     key = _pending_key(project_id, worker_id)
     try:
         if not cache.add(key, 1, timeout=QUALITY_PENDING_SECONDS):

@@ -17,6 +17,7 @@ from django.db.models import F
 
 from marketplace.aggregation.overlap import settled_confidence
 from marketplace.models import Project, ProjectCounter, Task
+from marketplace.services import aggregation_portable
 from marketplace.services.aggregation_labels import UPDATE_CHUNK, Labels
 
 _task = Task._meta.db_table
@@ -64,24 +65,38 @@ def tasks_close_confident(*, project: Project, labels: Labels) -> tuple[int, int
     ]
     closed_total = saved_total = 0
     for start in range(0, len(settled), UPDATE_CHUNK):
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                _CLOSE_SQL,
-                {"project": project.pk, "ids": settled[start : start + UPDATE_CHUNK]},
-            )
-            saved = [row[0] for row in cursor.fetchall()]
+        ids = settled[start : start + UPDATE_CHUNK]
+        with transaction.atomic():
+            if aggregation_portable.portable():
+                saved = aggregation_portable.tasks_close(project=project, task_ids=ids)
+                if saved:
+                    aggregation_portable.tasks_completed_count(
+                        project_id=project.pk, closed=len(saved)
+                    )
+            else:
+                saved = _close_and_count(project_id=project.pk, task_ids=ids)
             if saved:
-                cursor.execute(
-                    _COUNT_CLOSED_SQL,
-                    {
-                        "project": project.pk,
-                        "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311
-                        "closed": len(saved),
-                    },
-                )
                 Project.objects.filter(pk=project.pk).update(
                     answers_saved=F("answers_saved") + sum(saved)
                 )
         closed_total += len(saved)
         saved_total += sum(saved)
     return closed_total, saved_total
+
+
+def _close_and_count(*, project_id: int, task_ids: list[int]) -> list[int]:
+    """PostgreSQL: close the settled tasks and count them, in the caller's transaction; per
+    closed task, the answers it will not collect."""
+    with connection.cursor() as cursor:
+        cursor.execute(_CLOSE_SQL, {"project": project_id, "ids": task_ids})
+        saved = [row[0] for row in cursor.fetchall()]
+        if saved:
+            cursor.execute(
+                _COUNT_CLOSED_SQL,
+                {
+                    "project": project_id,
+                    "shard": random.randrange(ProjectCounter.SHARDS),  # noqa: S311
+                    "closed": len(saved),
+                },
+            )
+    return saved
