@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from payments import api, api_payouts, api_reviews
+from payments import api, api_ledger, api_payouts, api_reviews
 
 urlpatterns = [
     path("funds/", api.FundsApi.as_view(), name="funds"),
@@ -50,6 +50,12 @@ urlpatterns = [
         "staff/reconciliation/",
         api_payouts.ReconciliationIssuesApi.as_view(),
         name="staff_reconciliation",
+    ),
+    path("staff/ledger/", api_ledger.LedgerOverviewApi.as_view(), name="staff_ledger"),
+    path(
+        "staff/ledger/transactions/",
+        api_ledger.LedgerJournalApi.as_view(),
+        name="staff_ledger_transactions",
     ),
     path(
         "staff/reconciliation/run/",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import views, webhooks
+from payments import views, views_ledger, webhooks
 
 app_name = "payments"
 urlpatterns = [
@@ -27,6 +27,7 @@ urlpatterns = [
     path("payout-account/return/", views.payout_account_return, name="payout_account_return"),
     path("payouts/", views.payout_queue, name="payout_queue"),
     path("reconciliation/", views.reconciliation, name="reconciliation"),
+    path("ledger/", views_ledger.ledger_overview, name="ledger"),
     path("deposits/", views.deposit_new, name="deposit_new"),
     path("stripe/webhook/", webhooks.stripe_webhook, name="stripe_webhook"),
 ]

@@ -125,6 +125,7 @@ def test_the_staff_console_leads_to_every_staff_queue(client, make_user):
         "workforce:audit_log",
         "payments:payout_queue",
         "payments:reconciliation",
+        "payments:ledger",
     ):
         assert f'href="{reverse(name)}"' in page, name
         assert client.get(reverse(name)).status_code == 200, name
