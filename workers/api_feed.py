@@ -33,6 +33,13 @@ class FeedEntrySerializer(serializers.Serializer):
     live_assignment = serializers.IntegerField(
         allow_null=True, help_text="An unexpired assignment of this worker to resume, if any."
     )
+    typical_task_seconds = serializers.IntegerField(
+        allow_null=True,
+        help_text="Workers' median answer times here, averaged; null before any answer.",
+    )
+    hourly_rate_cents = serializers.IntegerField(
+        allow_null=True, help_text="The reward per hour at that pace, in whole cents."
+    )
     accuracy = inline_serializer(
         "FeedAccuracy",
         {
@@ -63,6 +70,8 @@ def _entry(entry: FeedEntry) -> dict:
         },
         "tasks_remaining": entry.tasks_remaining,
         "live_assignment": entry.live_assignment,
+        "typical_task_seconds": entry.typical_seconds,
+        "hourly_rate_cents": entry.hourly_cents,
         "accuracy": None
         if accuracy is None
         else {

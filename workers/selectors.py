@@ -6,7 +6,7 @@ templates: the workspace must not let a worker tell gold tasks apart.
 
 from dataclasses import dataclass
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -17,6 +17,7 @@ from marketplace.models import (
     Project,
     ProjectStatus,
     Task,
+    WorkerProjectStats,
 )
 
 
@@ -38,6 +39,20 @@ class FeedEntry:
     tasks_remaining: int  # at most REMAINING_CAP + 1, shown as "1000+"
     live_assignment: int | None  # an unexpired assignment the worker can resume
     accuracy: Accuracy | None  # None until the worker has answered a gold task here
+    # The typical time a task takes here (workers' median times averaged); None before any
+    # answer. What a worker weighs against the reward, like MTurk's and Toloka's "~time".
+    typical_seconds: int | None = None
+
+    @property
+    def typical_time(self) -> str | None:
+        return None if self.typical_seconds is None else duration_label(self.typical_seconds)
+
+    @property
+    def hourly_cents(self) -> int | None:
+        """The reward per hour at the typical pace, in whole cents (rounded down)."""
+        if not self.typical_seconds:
+            return None
+        return self.project.reward_cents * 3600 // self.typical_seconds
 
     @property
     def tasks_remaining_label(self) -> str:
@@ -127,16 +142,32 @@ def task_feed_for_worker(*, worker: User) -> list[FeedEntry]:
         .filter(Q(tasks_remaining__gt=0) | Q(live_assignment__isnull=False))
         .order_by("-priority", "-created_at", "id")
     )
-    accuracy = worker_accuracy_by_project(worker=worker, project_ids=[p.pk for p in projects])
+    ids = [project.pk for project in projects]
+    accuracy = worker_accuracy_by_project(worker=worker, project_ids=ids)
+    typical = typical_task_seconds(project_ids=ids)
     return [
         FeedEntry(
             project=project,
             tasks_remaining=project.tasks_remaining,
             live_assignment=project.live_assignment,
             accuracy=accuracy.get(project.pk),
+            typical_seconds=typical.get(project.pk),
         )
         for project in projects
     ]
+
+
+def typical_task_seconds(*, project_ids: list[int]) -> dict[int, int]:
+    """Per project, the mean of its workers' median answer times (kept by the quality job in
+    WorkerProjectStats, so no scan of answers), in whole seconds, at least 1."""
+    rows = (
+        WorkerProjectStats.objects.filter(
+            project_id__in=project_ids, answers__gt=0, median_duration_ms__isnull=False
+        )
+        .values("project_id")
+        .annotate(mean_ms=Avg("median_duration_ms"))
+    )
+    return {row["project_id"]: max(1, round(row["mean_ms"] / 1000)) for row in rows}
 
 
 def project_get_for_work(*, project_id: int) -> Project | None:

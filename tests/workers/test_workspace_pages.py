@@ -7,7 +7,13 @@ import pytest
 from django.urls import reverse
 
 from accounts.models import Role
-from marketplace.models import Assignment, AssignmentStatus, ProjectStatus, TemplateType
+from marketplace.models import (
+    Assignment,
+    AssignmentStatus,
+    ProjectStatus,
+    TemplateType,
+    WorkerProjectStats,
+)
 from marketplace.services.assignments import (
     assignment_claim,
     assignment_skip,
@@ -87,6 +93,36 @@ def test_the_feed_offers_active_projects_with_reward_time_limit_and_tasks_left(w
     assert re.search(r'data-testid="remaining">3<', html)
     assert re.search(r'data-testid="accuracy">—<', html)
     assert reverse("workers:workspace", args=[project.pk]) in html
+
+
+def test_the_feed_shows_the_typical_time_per_task_and_what_it_pays_per_hour(
+    worker_client, api_client, worker, make_user
+):
+    timed = ProjectFactory(title="Timed", reward_cents=10)
+    fresh = ProjectFactory(title="Fresh", reward_cents=10)
+    for project in (timed, fresh):
+        TaskFactory.create_batch(2, project=project)
+    # Two workers who answered in a median of 10 s and 20 s: 15 s a task, 240 tasks an hour.
+    for median_ms in (10_000, 20_000):
+        WorkerProjectStats.objects.create(
+            project=timed, worker=make_user(Role.WORKER), answers=5, median_duration_ms=median_ms
+        )
+    html = _feed_html(worker_client)
+    assert re.search(r'data-testid="typical-time">≈ 15 s per task <small>\(≈ \$24.00/hour', html)
+    assert html.count("no estimate yet") == 1  # the fresh project
+    api_client.force_authenticate(worker)
+    entries = {
+        entry["project"]["title"]: entry
+        for entry in api_client.get(reverse("api:task_feed")).json()
+    }
+    assert (entries["Timed"]["typical_task_seconds"], entries["Timed"]["hourly_rate_cents"]) == (
+        15,
+        2400,
+    )
+    assert (entries["Fresh"]["typical_task_seconds"], entries["Fresh"]["hourly_rate_cents"]) == (
+        None,
+        None,
+    )
 
 
 @pytest.mark.parametrize(
