@@ -1,22 +1,31 @@
 """Ledger benchmark: approve N submitted answers on PostgreSQL through the product's own paths,
-time single approvals, then check every ledger invariant with SQL.
+time single approvals (one at a time, then from many threads at once), then check every ledger
+invariant with SQL.
 
-    .venv/bin/python bench/ledger.py [--approvals 100000] [--singles 1000] [--keep]
+    .venv/bin/python bench/ledger.py [--approvals 100000] [--singles 1000] [--threads 16]
+        [--concurrent 250] [--compare-one-fee-account] [--keep]
 
 Re-creates the database ``quorum_bench_ledger`` (dropped at the end unless ``--keep``) and seeds
 it: one requester organisation funded by bank deposit, one project (3-cent reward, overlap 3, 20 %
 fee, so fees run 1, 1, 0, 1, 0 …) published through ``project_publish`` (which reserves escrow),
 and ``approvals + singles`` submitted answers inserted with one SQL statement (seeding is not
-what is measured). Then:
+what is measured); then ``--threads`` more organisations seeded the same way, one project and
+``--concurrent`` answers each, by workers of their own. Then:
 
 1. half of ``--approvals`` through bulk review (``assignments_review``, in requests of 1,000 ids,
    the API's maximum);
 2. ``--singles`` answers approved one by one (``assignment_approve``), each timed;
-3. the rest through auto-approval (``assignments_auto_approve``, called as celery beat does
+3. ``--threads`` threads at once, each approving its own project's ``--concurrent`` answers one
+   by one (``assignment_approve``), each timed: different escrow, requester and worker rows, so
+   they wait for each other only on what they all share (the platform-fee accounts). With
+   ``--compare-one-fee-account``, first the same on ``--threads`` more projects with every fee
+   on one account (``PLATFORM_FEE_SHARDS`` = 1, the contention of before sharding);
+4. the rest through auto-approval (``assignments_auto_approve``, called as celery beat does
    until nothing is due).
 
 Reference (issue 7): >= 1,000 approvals/s in bulk, single approval p99 <= 50 ms, 0 invariant
-violations. Last line: ``ledger: approvals=… approvals_per_s=… single_approval_p99_ms=…
+violations. Second-to-last line: ``ledger concurrent: threads=… approvals=… approvals_per_s=…
+p99_ms=…``; last line: ``ledger: approvals=… approvals_per_s=… single_approval_p99_ms=…
 invariant_violations=…``.
 """
 
@@ -27,6 +36,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -70,9 +80,10 @@ def recreate_database() -> None:
     )
 
 
-def seed(*, answers: int, workers: int):
-    """A funded organisation, a published project and ``answers`` submitted answers, due for
-    auto-approval. Returns (project, answer ids in submission order, cents deposited)."""
+def seed(*, answers: int, workers: int, name: str = ""):
+    """A funded organisation, a published project and ``answers`` submitted answers by
+    ``workers`` workers of its own, due for auto-approval. ``name`` tells the organisations
+    apart. Returns (project, answer ids in submission order, cents deposited)."""
     import django
 
     django.setup()
@@ -85,16 +96,17 @@ def seed(*, answers: int, workers: int):
     from payments import money
     from payments.services import funds_deposit
 
+    prefix = f"bench-{name}-" if name else "bench-"
     requester = user_create(
-        email="bench-requester@example.com",
+        email=f"{prefix}requester@example.com",
         password="x",
         role=Role.REQUESTER,
-        organisation_name="Bench Org",
+        organisation_name=f"Bench Org {name}".strip(),
     )
     project = project_create(
         account=requester.requester_account,
         created_by=requester,
-        title="Ledger benchmark",
+        title=f"Ledger benchmark {name}".strip(),
         template_type=TemplateType.CLASSIFICATION,
         label_config={"labels": [{"value": "cat"}, {"value": "dog"}]},
         reward_cents=REWARD_CENTS,
@@ -117,11 +129,13 @@ def seed(*, answers: int, workers: int):
     cost = money.cost_cents(assignments=tasks * OVERLAP, reward_cents=REWARD_CENTS)
     deposited = cost + 10_000  # a little more than the reservation: available stays positive
     funds_deposit(
-        requester_account=requester.requester_account, amount_cents=deposited, reference="BENCH"
+        requester_account=requester.requester_account,
+        amount_cents=deposited,
+        reference=f"BENCH{name}",
     )
     project = project_publish(project=project)
     User.objects.bulk_create(
-        [User(email=f"bench-worker-{n}@example.com", role=Role.WORKER) for n in range(workers)],
+        [User(email=f"{prefix}worker-{n}@example.com", role=Role.WORKER) for n in range(workers)],
         batch_size=2_000,
     )
     # Answer i is the (i mod 3)-th answer of task i // 3, by worker i mod W: three different
@@ -131,7 +145,7 @@ def seed(*, answers: int, workers: int):
             """WITH t AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
                           FROM marketplace_task WHERE project_id = %(project)s),
                     w AS (SELECT id, row_number() OVER (ORDER BY id) - 1 AS n
-                          FROM accounts_user WHERE email LIKE 'bench-worker-%%')
+                          FROM accounts_user WHERE email LIKE %(workers_like)s)
             INSERT INTO marketplace_assignment (task_id, worker_id, project_id, is_gold, status,
                 answer, claimed_at, expires_at, submitted_at, duration_ms, submit_key,
                 review_status, rejection_reason)
@@ -140,7 +154,13 @@ def seed(*, answers: int, workers: int):
                 now() - interval '4 days' + i * interval '1 millisecond', 4000, '', 'pending', ''
             FROM generate_series(0, %(answers)s - 1) AS i
             JOIN t ON t.n = i / %(overlap)s JOIN w ON w.n = i %% %(workers)s""",
-            {"project": project.pk, "answers": answers, "overlap": OVERLAP, "workers": workers},
+            {
+                "project": project.pk,
+                "answers": answers,
+                "overlap": OVERLAP,
+                "workers": workers,
+                "workers_like": f"{prefix}worker-%",
+            },
         )
         cursor.execute(
             """UPDATE marketplace_task SET slots_taken = overlap, answers_count = overlap,
@@ -183,6 +203,47 @@ def run_singles(ids: list[int]) -> list[float]:
         assignment_approve(assignment_id=assignment_id)
         timings.append((time.perf_counter() - started) * 1000)
     return timings
+
+
+def run_concurrent(id_lists: list[list[int]]) -> tuple[float, list[float]]:
+    """One thread per list, all started together, each approving its list one by one on its own
+    connection. Returns (wall seconds from the start to the last commit, every approval's ms)."""
+    from django.db import connection
+
+    from marketplace.services.reviews import assignment_approve
+
+    start = threading.Barrier(len(id_lists) + 1)
+    timings: list[list[float]] = [[] for _ in id_lists]
+    errors: list[BaseException] = []
+
+    def approve_all(ids: list[int], mine: list[float]) -> None:
+        try:
+            connection.ensure_connection()  # connecting is not what is measured
+            start.wait()
+            for assignment_id in ids:
+                began = time.perf_counter()
+                assignment_approve(assignment_id=assignment_id)
+                mine.append((time.perf_counter() - began) * 1000)
+        except BaseException as error:  # reported after the join
+            errors.append(error)
+            start.abort()
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=approve_all, args=(ids, mine))
+        for ids, mine in zip(id_lists, timings, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    start.wait()
+    began = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    seconds = time.perf_counter() - began
+    if errors:
+        raise errors[0]
+    return seconds, [ms for mine in timings for ms in mine]
 
 
 def run_auto() -> tuple[int, float]:
@@ -230,10 +291,13 @@ INVARIANTS = {
 }
 
 
-def check_invariants(project, deposited: int, approved: int) -> dict[str, int]:
+def check_invariants(approved: dict, deposited: int, fee_codes: dict[int, str]) -> dict[str, int]:
+    """``approved``: answers approved by project; ``deposited``: cents deposited in all;
+    ``fee_codes``: the fee account of projects paid with another shard count (by project id)."""
+    from django.conf import settings
     from django.db import connection
 
-    from payments import ledger, money
+    from payments import money
     from payments.models import AccountKind, LedgerAccount, ProjectEscrow
 
     found = {}
@@ -246,22 +310,37 @@ def check_invariants(project, deposited: int, approved: int) -> dict[str, int]:
     def total(kind: str) -> int:
         return sum(LedgerAccount.objects.filter(kind=kind).values_list("balance_cents", flat=True))
 
-    available = ledger.requester_available_account(project.account_id).balance_cents
-    escrow = ledger.project_escrow_account(project).balance_cents
+    available = total(AccountKind.REQUESTER_AVAILABLE)
+    escrow = total(AccountKind.PROJECT_ESCROW)
     paid, fees = total(AccountKind.WORKER_PAYABLE), total(AccountKind.PLATFORM_FEES)
-    found["available + escrow + paid + fees differing from the deposit"] = int(
+    found["available + escrow + paid + fees differing from the deposits"] = int(
         available + escrow + paid + fees != deposited
     )
     found["workers' earnings differing from approvals x reward"] = int(
-        paid != approved * REWARD_CENTS
+        paid != sum(approved.values()) * REWARD_CENTS
     )
-    # The cumulative fee rule: after N paid answers the platform holds exactly fee(N x reward).
-    found["fees differing from the cumulative fee"] = int(
-        fees != money.fee_cents(approved * REWARD_CENTS)
+    # The cumulative fee rule: after N paid answers of a project the platform holds exactly
+    # fee(N x reward) of it, over all its fee accounts.
+    found["fees differing from the projects' cumulative fees"] = int(
+        fees != sum(money.fee_cents(n * REWARD_CENTS) for n in approved.values())
     )
-    escrow_row = ProjectEscrow.objects.get(project=project)
-    found["escrow's paid counter differing from approvals"] = int(
-        escrow_row.paid_assignments != approved
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """SELECT DISTINCT t.project_id, a.code FROM payments_ledgerentry e
+            JOIN payments_ledgeraccount a ON a.id = e.account_id
+            JOIN payments_ledgertransaction t ON t.id = e.transaction_id
+            WHERE t.kind = 'pay' AND a.kind = 'platform_fees'"""
+        )
+        found["projects with answer fees off their fee shard"] = sum(
+            code
+            != fee_codes.get(
+                project_id, f"platform_fees:{project_id % settings.PLATFORM_FEE_SHARDS}"
+            )
+            for project_id, code in cursor.fetchall()
+        )
+    paid_counters = dict(ProjectEscrow.objects.values_list("project_id", "paid_assignments"))
+    found["escrows' paid counters differing from approvals"] = sum(
+        paid_counters.get(project.pk) != n for project, n in approved.items()
     )
     return found
 
@@ -276,6 +355,18 @@ def main() -> None:
     parser.add_argument("--approvals", type=int, default=100_000)
     parser.add_argument("--singles", type=int, default=1_000, help="at least 1")
     parser.add_argument("--workers", type=int, default=1_000)
+    parser.add_argument(
+        "--threads", type=int, default=16, help="concurrent single approvers (at least 1)"
+    )
+    parser.add_argument(
+        "--concurrent", type=int, default=250, help="single approvals per thread (at least 1)"
+    )
+    parser.add_argument(
+        "--compare-one-fee-account",
+        action="store_true",
+        help="first run the concurrent phase once more on other projects, with all fees on one "
+        "account (PLATFORM_FEE_SHARDS=1, as before sharding), and print the ratio",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
     args = parser.parse_args()
 
@@ -284,9 +375,21 @@ def main() -> None:
     project, ids, deposited = seed(
         answers=args.approvals + args.singles, workers=max(args.workers, OVERLAP)
     )
+    # One organisation, project and set of workers per thread: nothing but the platform's fee
+    # accounts is shared between the threads' approvals.
+    concurrent = [
+        seed(answers=args.concurrent, workers=max(args.concurrent // 5, OVERLAP), name=f"c{n}")
+        for n in range(args.threads)
+    ]
+    unsharded = [
+        seed(answers=args.concurrent, workers=max(args.concurrent // 5, OVERLAP), name=f"u{n}")
+        for n in range(args.threads if args.compare_one_fee_account else 0)
+    ]
+    deposited += sum(row[2] for row in concurrent + unsharded)
     print(
-        f"seeded {len(ids):,} submitted answers of 1 project in "
-        f"{time.perf_counter() - started:.1f} s (not measured)",
+        f"seeded {len(ids):,} submitted answers of 1 project and {args.concurrent:,} of each of "
+        f"{len(concurrent) + len(unsharded)} more in {time.perf_counter() - started:.1f} s "
+        "(not measured)",
         flush=True,
     )
     half = args.approvals // 2
@@ -298,12 +401,46 @@ def main() -> None:
     )
     single_ms = run_singles(ids[args.approvals : args.approvals + args.singles])
     p50, p99 = statistics.median(single_ms), percentile(single_ms, 0.99)
+    single_rate = len(single_ms) / (sum(single_ms) / 1000)
     print(
         f"single approval (assignment_approve) x {len(single_ms):,}: p50 {p50:.1f} ms, "
-        f"p99 {p99:.1f} ms, max {max(single_ms):.1f} ms vs target p99 <= "
-        f"{TARGET_SINGLE_P99_MS} ms (ratio {TARGET_SINGLE_P99_MS / p99:.2f}, >= 1 meets)",
+        f"p99 {p99:.1f} ms, max {max(single_ms):.1f} ms, {single_rate:,.0f}/s one at a time "
+        f"vs target p99 <= {TARGET_SINGLE_P99_MS} ms (ratio {TARGET_SINGLE_P99_MS / p99:.2f}, "
+        ">= 1 meets)",
         flush=True,
     )
+    if unsharded:
+        from django.conf import settings
+
+        shards, settings.PLATFORM_FEE_SHARDS = settings.PLATFORM_FEE_SHARDS, 1
+        one_seconds, one_ms = run_concurrent([row[1] for row in unsharded])
+        settings.PLATFORM_FEE_SHARDS = shards
+        one_rate, one_p99 = len(one_ms) / one_seconds, percentile(one_ms, 0.99)
+        print(
+            f"concurrent single approval, fees on one account (as before sharding) x "
+            f"{len(one_ms):,}: {one_rate:,.0f}/s (ratio to one at a time "
+            f"{one_rate / single_rate:.2f}), p50 {statistics.median(one_ms):.1f} ms, p99 "
+            f"{one_p99:.1f} ms, max {max(one_ms):.1f} ms",
+            flush=True,
+        )
+    together_seconds, together_ms = run_concurrent([row[1] for row in concurrent])
+    together_rate = len(together_ms) / together_seconds
+    together_p50 = statistics.median(together_ms)
+    together_p99 = percentile(together_ms, 0.99)
+    print(
+        f"concurrent single approval (assignment_approve, {args.threads} threads, a project "
+        f"each) x {len(together_ms):,}: {together_rate:,.0f}/s (ratio to one at a time "
+        f"{together_rate / single_rate:.2f}), p50 {together_p50:.1f} ms, p99 "
+        f"{together_p99:.1f} ms, max {max(together_ms):.1f} ms vs target p99 <= "
+        f"{TARGET_SINGLE_P99_MS} ms (ratio {TARGET_SINGLE_P99_MS / together_p99:.2f}, >= 1 meets)",
+        flush=True,
+    )
+    if unsharded:
+        print(
+            f"fee shards vs one fee account: throughput ratio {together_rate / one_rate:.2f}, "
+            f"p99 ratio {together_p99 / one_p99:.2f} (throughput > 1 and p99 < 1: shards help)",
+            flush=True,
+        )
     auto_approved, auto_seconds = run_auto()
     print(
         f"auto-approval (assignments_auto_approve): {auto_approved:,} approvals in "
@@ -321,7 +458,11 @@ def main() -> None:
     from django.db import connection
 
     connection.close()  # the checks read committed data afresh
-    found = check_invariants(project, deposited, approved=args.approvals + len(single_ms))
+    approved = {project: args.approvals + len(single_ms)}
+    approved.update((row[0], len(row[1])) for row in concurrent + unsharded)
+    found = check_invariants(
+        approved, deposited, fee_codes={row[0].pk: "platform_fees:0" for row in unsharded}
+    )
     violations = sum(found.values())
     if not args.keep:
         admin_sql(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
@@ -332,6 +473,10 @@ def main() -> None:
     )
     for name, count in found.items():
         print(f"invariant: {name}: {count}")
+    print(
+        f"ledger concurrent: threads={args.threads} approvals={len(together_ms)} "
+        f"approvals_per_s={together_rate:.0f} p99_ms={together_p99:.1f}"
+    )
     print(
         f"ledger: approvals={args.approvals} approvals_per_s={rate:.0f} "
         f"single_approval_p99_ms={p99:.1f} invariant_violations={violations}"

@@ -5,7 +5,8 @@ the transaction, and turn ``InsufficientFundsError`` into a clear message. The b
 - ``funding_reserve``: publishing a project or raising its overlap reserves reward x (1 + fee)
   for the regular assignments it may now pay for, plus the gold assignments that come with them.
 - ``funding_pay``: an approved answer moves its reward from escrow to the worker's payable
-  balance and its fee to the platform.
+  balance and its fee to the platform (the project's fee shard, so approvals in different
+  projects run side by side).
 - ``funding_pay_many``: the same for a batch of a project's answers, one lock round and one
   insert for the lot (bulk review, auto-approval); answers short of funds are refused alone.
 - ``funding_refund_rejected``: a rejected answer moves nothing — its reward stays in escrow,

@@ -5,13 +5,21 @@
 the database would, and records the transaction and its entries. The database then re-checks the
 same rules (migration 0002): the entries sum to zero at commit, the cached balances follow the
 entries, and accounts that must not go negative cannot.
+
+The platform's fees from answers are spread over ``settings.PLATFORM_FEE_SHARDS`` accounts
+``platform_fees:<project id mod shards>`` (one project's fees always on one row), so that
+approvals in different projects do not queue on one row; the original ``platform_fees`` account
+keeps its history and still takes the fees of bonuses. Read the platform's fees with
+``platform_fees_balance_cents``, which sums every account of that kind.
 """
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
@@ -100,7 +108,7 @@ def lock_pay_accounts(
             {"requester_account_id": requester_account_id},
         ),
         f"escrow:{project_id}": (AccountKind.PROJECT_ESCROW, {"project_id": project_id}),
-        "platform_fees": (AccountKind.PLATFORM_FEES, {}),
+        platform_fees_code(project_id): (AccountKind.PLATFORM_FEES, {}),
     }
     workers = sorted(set(worker_ids))
     for pk in workers:
@@ -123,14 +131,36 @@ def lock_pay_accounts(
     return PayAccounts(
         available=found[f"requester:{requester_account_id}"],
         escrow=found[f"escrow:{project_id}"],
-        fees=found["platform_fees"],
+        fees=found[platform_fees_code(project_id)],
         payable={pk: found[f"payable:{pk}"] for pk in workers},
         pending={pk: found[f"pending:{pk}"] for pk in workers if pending},
     )
 
 
-def platform_fees_account() -> LedgerAccount:
-    return _account("platform_fees", AccountKind.PLATFORM_FEES)
+PLATFORM_FEES_CODE = "platform_fees"
+
+
+def platform_fees_code(project_id: int) -> str:
+    """The fee account of a project's answers: its shard, chosen by project id."""
+    return f"{PLATFORM_FEES_CODE}:{project_id % settings.PLATFORM_FEE_SHARDS}"
+
+
+def platform_fees_account(project=None) -> LedgerAccount:
+    """The fee shard of ``project`` (a project or its id); without one, the original single
+    ``platform_fees`` account (bonuses, and every fee before sharding). Not a balance to show:
+    the platform's fees are ``platform_fees_balance_cents()``."""
+    if project is None:
+        return _account(PLATFORM_FEES_CODE, AccountKind.PLATFORM_FEES)
+    return _account(platform_fees_code(getattr(project, "pk", project)), AccountKind.PLATFORM_FEES)
+
+
+def platform_fees_balance_cents() -> int:
+    """The platform's fees: the sum of every platform-fee account (the shards whatever their
+    number has been, and the original ``platform_fees`` account)."""
+    total = LedgerAccount.objects.filter(kind=AccountKind.PLATFORM_FEES).aggregate(
+        total=Sum("balance_cents")
+    )["total"]
+    return total or 0
 
 
 def external_card_account() -> LedgerAccount:

@@ -231,6 +231,10 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Marketplace ------------------------------------------------------------------------------
 # The platform's fee on top of every reward, in basis points (2000 = 20 %).
 PLATFORM_FEE_BASIS_POINTS = env_int("PLATFORM_FEE_BASIS_POINTS", 2000)
+# Fees of answers are credited to ``platform_fees:<project id mod this>`` so that approvals in
+# different projects do not all wait for one account row (docs/ledger.md, Throughput). Changing it
+# is safe: every read sums all platform-fee accounts.
+PLATFORM_FEE_SHARDS = env_int("PLATFORM_FEE_SHARDS", 16)
 # Uploads above this size are refused while streaming, before they reach the database.
 IMPORT_MAX_BYTES = env_int("IMPORT_MAX_BYTES", 512 * 1024 * 1024)
 # Files above this size import in the background (Celery); smaller ones during the request.

@@ -5,9 +5,10 @@
   ``money.paid_assignments_for`` those slots, cumulatively, so the reservation equals the cost
   estimate the requester was shown.
 - An approval moves the reward to the worker's payable balance and that assignment's share of
-  the cumulative fee to the platform, one PAY transaction per answer; bulk approval pays a
-  batch of a project's answers with one lock round and one insert (``escrow_pay_many``). If
-  escrow runs short (more gold answers than the ratio predicted, or a project that was never
+  the cumulative fee to the project's platform-fee shard (``ledger.platform_fees_code``: approvals
+  in different projects do not share a fee row), one PAY transaction per answer; bulk approval
+  pays a batch of a project's answers with one lock round and one insert (``escrow_pay_many``).
+  If escrow runs short (more gold answers than the ratio predicted, or a project that was never
   reserved for) the rest comes from available funds.
 - A rejection moves nothing: the reward stays in escrow for the replacement answer.
 - Completing or archiving a project releases what open work (live and pending answers) cannot

@@ -70,7 +70,7 @@ def balances():
     """Current balances by name, for accounting-story assertions."""
 
     def read(*, requester_account=None, project=None, worker=None) -> dict[str, int]:
-        figures = {"fees": balance(ledger.platform_fees_account())}
+        figures = {"fees": ledger.platform_fees_balance_cents()}  # over all fee shards
         if requester_account is not None:
             figures["available"] = balance(ledger.requester_available_account(requester_account))
         if project is not None:

@@ -326,7 +326,8 @@ def ledger_machine(*, requester, staff, draft, make_user):
             available = balances.get(f"requester:{requester.requester_account_id}", 0)
             assert available + escrow == self.organisation
             assert balances.get("external:bank", 0) == -self.deposited
-            assert balances.get("platform_fees", 0) == self.fees
+            fees = sum(b for code, b in balances.items() if code.startswith("platform_fees"))
+            assert fees == self.fees
             assert balances.get("payouts_in_flight", 0) == self.in_flight
             for worker in getattr(self, "workers", []):
                 assert balances.get(f"payable:{worker.pk}", 0) == self.earned[worker.pk]

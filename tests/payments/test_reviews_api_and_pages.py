@@ -45,7 +45,7 @@ def test_bulk_approval_through_the_api_pays_each_worker_once(api, live_project, 
     assert again.json() == {"reviewed": 3, "refused": 0}  # approving twice is a no-op
     for assignment in answers:
         assert ledger.worker_payable_account(assignment.worker).balance_cents == 5
-    assert ledger.platform_fees_account().balance_cents == 3
+    assert ledger.platform_fees_balance_cents() == 3
 
 
 def test_bulk_rejection_without_a_reason_is_refused_in_the_api_error_format(
