@@ -33,6 +33,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from _seed import insert_bench_workers  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import RequesterAccount  # noqa: E402
@@ -65,13 +66,7 @@ def populate(tasks: int, per_task: int) -> Project:
     )
     with connection.cursor() as cursor:
         cursor.execute("SELECT setseed(0.42)")
-        cursor.execute(
-            """INSERT INTO accounts_user (password, is_superuser, email, full_name, role,
-                   is_staff, is_active, date_joined)
-               SELECT '!', false, 'bench' || n || '@example.com', '', 'worker', false, true, now()
-               FROM generate_series(1, %s) n""",
-            [WORKERS],
-        )
+        insert_bench_workers(cursor, WORKERS)
         cursor.execute(
             """CREATE TEMP TABLE bench_worker AS
                SELECT row_number() OVER (ORDER BY id) - 1 AS n, id,
