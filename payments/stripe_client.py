@@ -97,6 +97,16 @@ def payment_intent_retrieve(payment_intent_id: str) -> PaymentIntent:
         raise ProviderError(str(error.user_message or error)) from error
 
 
+def payment_intent_find(payment_intent_id: str) -> PaymentIntent | None:
+    """The PaymentIntent, or None when Stripe has no such object (reconciliation)."""
+    try:
+        return _intent(_client().v1.payment_intents.retrieve(payment_intent_id))
+    except stripe.StripeError as error:
+        if error.http_status == 404:
+            return None
+        raise ProviderError(str(error.user_message or error)) from error
+
+
 def webhook_event_verify(*, payload: bytes, signature: str) -> dict:
     """The event as a plain dict, once its signature checks out within the tolerance against
     ``STRIPE_WEBHOOK_SECRET`` or (events from connected accounts, a second endpoint at Stripe

@@ -262,8 +262,18 @@ def _card_differences(since: datetime, comparison: Comparison) -> list[Differenc
         ref = f"card_payment:{payment.payment_intent_id}"
         comparison.examined.add(ref)
         comparison.examined |= {f"card_refund:{refund.pk}" for refund in payment.refunds.all()}
-        intent = stripe_client.payment_intent_retrieve(payment.payment_intent_id)
-        if intent.status != "succeeded" or intent.amount_cents != payment.amount_cents:
+        intent = stripe_client.payment_intent_find(payment.payment_intent_id)
+        if intent is None:  # one unknown object must not stop the comparison of the others
+            found.append(
+                Difference(
+                    "card_payment_mismatch",
+                    ref,
+                    "Stripe has no such PaymentIntent",
+                    payment.amount_cents,
+                    None,
+                )
+            )
+        elif intent.status != "succeeded" or intent.amount_cents != payment.amount_cents:
             found.append(
                 Difference(
                     "card_payment_mismatch",
@@ -283,6 +293,8 @@ def _card_differences(since: datetime, comparison: Comparison) -> list[Differenc
                     credited.get(f"card:{payment.payment_intent_id}"),
                 )
             )
+        if intent is None:
+            continue  # no refunds to list at Stripe for an object it does not have
         ours = {r.pk: r for r in payment.refunds.all() if r.status == CardRefundStatus.SUCCEEDED}
         at_stripe = stripe_client.refunds_list(payment_intent_id=payment.payment_intent_id)
         comparison.examined |= {f"refund:{remote.id}" for remote in at_stripe}

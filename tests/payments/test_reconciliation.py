@@ -219,3 +219,20 @@ def test_each_run_compares_the_window_plus_what_is_still_open(
     settings.RECONCILIATION_WINDOW_DAYS = 35
     assert reconciliation_run() == {"open": 2, "resolved": 0}
     assert ReconciliationIssue.objects.filter(resolved_at__isnull=True).count() == 2
+
+
+@pytest.mark.django_db
+def test_a_payment_stripe_does_not_know_is_flagged_and_the_others_still_compared(books, requester):
+    CardPayment.objects.create(
+        requester_account=requester.requester_account,
+        payment_intent_id="pi_nowhere_to_be_found",
+        amount_cents=700,
+        status="succeeded",
+        credited_at=timezone.now(),
+    )
+    assert reconciliation_run()["open"] >= 1
+    issues = {issue.reference: issue for issue in ReconciliationIssue.objects.all()}
+    missing = issues["card_payment:pi_nowhere_to_be_found"]
+    assert missing.kind == "card_payment_mismatch" and "no such" in missing.detail
+    # The real payment of the books was still compared, and agrees.
+    assert f"card_payment:{books['payment'].payment_intent_id}" not in issues
