@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from django.db import connection
+from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import (
@@ -213,6 +214,9 @@ def test_the_workers_page_shows_quality_and_saves_rules(client, requester):
 
     page = client.get(f"/requester/projects/{project.pk}/workers/").content.decode()
     assert f"#{worker.pk}" in page and "2/2" in page
+    review = reverse("workforce:requester_quality") + f"?project={project.pk}"
+    assert f'href="{review}"' in page
+    assert client.get(review).status_code == 200
 
     response = client.post(
         f"/requester/projects/{project.pk}/workers/",
