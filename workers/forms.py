@@ -6,24 +6,13 @@ from django import forms
 
 from marketplace.models import TemplateType
 from workers.models import QualificationType, RequirementKind
+from workers.services.qualifications import TYPE_FIELDS
 
 
 class QualificationTypeForm(forms.ModelForm):
     class Meta:
         model = QualificationType
-        fields = [
-            "name",
-            "description",
-            "kind",
-            "passing_score",
-            "time_limit_seconds",
-            "retake_delay_seconds",
-            "max_attempts",
-            "validity_days",
-            "show_feedback",
-            "auto_value",
-            "is_active",
-        ]
+        fields = list(TYPE_FIELDS)  # what the service accepts, in one place
         widgets = {"description": forms.Textarea(attrs={"rows": 3})}
 
 

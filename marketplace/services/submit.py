@@ -124,6 +124,15 @@ class _Held:
             raise AnswerInvalid(str(problem), errors=problem.errors) from None
 
 
+def _read(cursor, sql: str, *, assignment_id: int, worker: User) -> _Held:
+    """The worker's own assignment through ``sql`` (peek or lock), or AssignmentNotFound."""
+    cursor.execute(sql, {"id": assignment_id, "worker": worker.pk})
+    row = cursor.fetchone()
+    if row is None:
+        raise AssignmentNotFound("No such assignment.")
+    return _Held.from_row(row, parsed=False)
+
+
 def _duration_ms(held: _Held, now: datetime) -> int:
     return min(max(0, int((now - held.claimed_at) / timedelta(milliseconds=1))), 2**31 - 1)
 
@@ -168,11 +177,7 @@ def assignment_submit(
     submit_key = (submit_key or "")[:64]
     if not allocation_portable.portable():
         with connection.cursor() as cursor:
-            cursor.execute(_SUBMIT_PEEK, {"id": assignment_id, "worker": worker.pk})
-            row = cursor.fetchone()
-            if row is None:
-                raise AssignmentNotFound("No such assignment.")
-            held = _Held.from_row(row, parsed=False)
+            held = _read(cursor, _SUBMIT_PEEK, assignment_id=assignment_id, worker=worker)
             if held.status == AssignmentStatus.LIVE:
                 cleaned = held.clean(answer)
                 params = _write_params(assignment_id, held, cleaned, now, submit_key)
@@ -204,12 +209,11 @@ def _submit_locked(
             row = allocation_portable.read_for_submit(
                 assignment_id=assignment_id, worker_id=worker.pk
             )
+            if row is None:
+                raise AssignmentNotFound("No such assignment.")
+            held = _Held.from_row(row, parsed=True)
         else:
-            cursor.execute(_SUBMIT_LOCK, {"id": assignment_id, "worker": worker.pk})
-            row = cursor.fetchone()
-        if row is None:
-            raise AssignmentNotFound("No such assignment.")
-        held = _Held.from_row(row, parsed=portable)
+            held = _read(cursor, _SUBMIT_LOCK, assignment_id=assignment_id, worker=worker)
         if held.status == AssignmentStatus.SUBMITTED:
             late = held.submitted_at > held.expires_at
             if (key and key == held.stored_key) or held.clean(answer) == held.stored:
