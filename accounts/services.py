@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from accounts.models import RequesterAccount, Role, User
-from workers.models import WorkerProfile
+from accounts.signals import role_assigned
 
 
 def requester_account_create(*, name: str) -> RequesterAccount:
@@ -18,7 +18,8 @@ def user_assign_role(
     *, user: User, role: str, organisation_name: str = "", display_name: str = ""
 ) -> User:
     """Give a just-created user their role: a requester gets a new requester account (the
-    organisation), a worker gets a worker profile. Sends the welcome email after commit."""
+    organisation); a worker gets a worker profile from the workers app, which receives
+    ``role_assigned`` in this transaction. Sends the welcome email after commit."""
     from accounts.tasks import send_welcome_email
 
     if role not in (Role.REQUESTER, Role.WORKER):
@@ -27,10 +28,7 @@ def user_assign_role(
     if role == Role.REQUESTER:
         user.requester_account = requester_account_create(name=organisation_name)
     user.save(update_fields=["role", "requester_account"])
-    if role == Role.WORKER:
-        WorkerProfile.objects.get_or_create(
-            user=user, defaults={"display_name": display_name or user.full_name}
-        )
+    role_assigned.send(sender=User, user=user, role=role, display_name=display_name)
     transaction.on_commit(lambda: send_welcome_email.delay(user.pk))
     return user
 

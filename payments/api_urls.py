@@ -1,73 +1,54 @@
-"""Payments API routes, included under /api/v1/ (before the marketplace's project routes, whose
-``projects/<id>/<action>/`` would otherwise catch ``reviews/``)."""
+"""Payments API routes (funds, payouts, the staff ledger and reconciliation), included under
+/api/v1/."""
 
 from django.urls import path
 
-from payments import api, api_ledger, api_payouts, api_reviews
+from payments.api import funds, ledger, payouts
 
 urlpatterns = [
-    path("funds/", api.FundsApi.as_view(), name="funds"),
-    path("funds/ledger/", api.LedgerHistoryApi.as_view(), name="funds_ledger"),
-    path("funds/card-payments/", api.CardPaymentListCreateApi.as_view(), name="card_payments"),
-    path("funds/deposits/", api.DepositApi.as_view(), name="deposits"),
-    path("funds/refunds/", api.RefundListCreateApi.as_view(), name="refunds"),
-    path(
-        "projects/<int:project_id>/reviews/",
-        api_reviews.ProjectReviewsApi.as_view(),
-        name="project_reviews",
-    ),
-    path(
-        "assignments/<int:assignment_id>/approve/",
-        api_reviews.AssignmentApproveApi.as_view(),
-        name="assignment_approve",
-    ),
-    path(
-        "assignments/<int:assignment_id>/reject/",
-        api_reviews.AssignmentRejectApi.as_view(),
-        name="assignment_reject",
-    ),
-    path("bonuses/", api_reviews.BonusListCreateApi.as_view(), name="bonuses"),
-    path("earnings/", api.EarningsApi.as_view(), name="earnings"),
-    path("payouts/", api_payouts.WorkerPayoutsApi.as_view(), name="payouts"),
-    path("payout-account/", api_payouts.PayoutAccountApi.as_view(), name="payout_account"),
+    path("funds/", funds.FundsApi.as_view(), name="funds"),
+    path("funds/ledger/", funds.LedgerHistoryApi.as_view(), name="funds_ledger"),
+    path("funds/card-payments/", funds.CardPaymentListCreateApi.as_view(), name="card_payments"),
+    path("funds/deposits/", funds.DepositApi.as_view(), name="deposits"),
+    path("funds/refunds/", funds.RefundListCreateApi.as_view(), name="refunds"),
+    path("payouts/", payouts.WorkerPayoutsApi.as_view(), name="payouts"),
+    path("payout-account/", payouts.PayoutAccountApi.as_view(), name="payout_account"),
     path(
         "payout-account/onboarding-link/",
-        api_payouts.PayoutAccountLinkApi.as_view(),
+        payouts.PayoutAccountLinkApi.as_view(),
         name="payout_account_link",
     ),
     path(
         "payout-account/refresh/",
-        api_payouts.PayoutAccountRefreshApi.as_view(),
+        payouts.PayoutAccountRefreshApi.as_view(),
         name="payout_account_refresh",
     ),
-    path("staff/payouts/", api_payouts.PayoutQueueApi.as_view(), name="staff_payouts"),
+    path("staff/payouts/", payouts.PayoutQueueApi.as_view(), name="staff_payouts"),
     path(
         "staff/payouts/approve/",
-        api_payouts.PayoutBulkApproveApi.as_view(),
+        payouts.PayoutBulkApproveApi.as_view(),
         name="staff_payouts_bulk_approve",
     ),
     path(
         "staff/reconciliation/",
-        api_payouts.ReconciliationIssuesApi.as_view(),
+        payouts.ReconciliationIssuesApi.as_view(),
         name="staff_reconciliation",
     ),
-    path("staff/ledger/", api_ledger.LedgerOverviewApi.as_view(), name="staff_ledger"),
+    path("staff/ledger/", ledger.LedgerOverviewApi.as_view(), name="staff_ledger"),
     path(
         "staff/ledger/transactions/",
-        api_ledger.LedgerJournalApi.as_view(),
+        ledger.LedgerJournalApi.as_view(),
         name="staff_ledger_transactions",
     ),
     path(
         "staff/reconciliation/run/",
-        api_payouts.ReconciliationRunApi.as_view(),
+        payouts.ReconciliationRunApi.as_view(),
         name="staff_reconciliation_run",
     ),
-    path(
-        "staff/payouts/export/", api_payouts.PayoutExportApi.as_view(), name="staff_payouts_export"
-    ),
+    path("staff/payouts/export/", payouts.PayoutExportApi.as_view(), name="staff_payouts_export"),
     path(
         "staff/payouts/<int:payout_id>/<str:action>/",
-        api_payouts.PayoutActionApi.as_view(),
+        payouts.PayoutActionApi.as_view(),
         name="staff_payout_action",
     ),
 ]

@@ -32,39 +32,6 @@ class AddFundsForm(forms.Form):
             raise forms.ValidationError(str(error)) from error
 
 
-class BulkReviewForm(forms.Form):
-    assignment_ids = forms.TypedMultipleChoiceField(coerce=int, choices=[])
-    action = forms.ChoiceField(choices=[("approve", "Approve"), ("reject", "Reject")])
-    reason = forms.CharField(required=False, max_length=1000)
-
-    def __init__(self, *args, assignment_ids=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["assignment_ids"].choices = [(pk, pk) for pk in assignment_ids]
-
-    def clean(self):
-        data = super().clean()
-        if data.get("action") == "reject" and not (data.get("reason") or "").strip():
-            self.add_error("reason", "A rejection needs a reason; the worker will see it.")
-        return data
-
-
-class BonusForm(forms.Form):
-    worker = forms.TypedChoiceField(coerce=int, choices=[], label="Worker")
-    amount = forms.CharField(label="Amount (USD)", max_length=20, initial="1.00")
-    message = forms.CharField(max_length=500, label="Message to the worker")
-    client_key = forms.CharField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, workers=(), **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["worker"].choices = [(w.pk, w.full_name or w.email) for w in workers]
-
-    def clean_amount(self) -> int:
-        try:
-            return money.parse_dollars(self.cleaned_data["amount"])
-        except ValueError as error:
-            raise forms.ValidationError(str(error)) from error
-
-
 class DepositForm(forms.Form):
     requester_account = forms.ModelChoiceField(
         queryset=RequesterAccount.objects.all(), label="Organisation"

@@ -1,11 +1,13 @@
-"""Workforce API routes, included once under /api/v1/ (all under ``workforce/``, clear of the
-project routes' catch-all ``projects/<id>/<action>/``)."""
+"""Workers' API routes, included under /api/v1/: the task feed, earnings, and the workforce
+(all under ``workforce/``, clear of the project routes' catch-all ``projects/<id>/<action>/``)."""
 
 from django.urls import path
 
-from workers import api_workforce as api
+from workers import api
 
 urlpatterns = [
+    path("work/feed/", api.TaskFeedApi.as_view(), name="task_feed"),
+    path("earnings/", api.EarningsApi.as_view(), name="earnings"),
     path(
         "workforce/qualifications/", api.QualificationListApi.as_view(), name="qualification_list"
     ),

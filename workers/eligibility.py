@@ -30,7 +30,7 @@ from workers.models import (
     WorkerQualification,
     WorkerSuspension,
 )
-from workers.selectors_stats import worker_stats
+from workers.selectors.stats import worker_stats
 
 ELIGIBILITY_TTL_SECONDS = 60
 _PREFIX = "workforce:eligibility"

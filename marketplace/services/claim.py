@@ -12,6 +12,7 @@ from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from marketplace.eligibility import eligible_project_ids, ensure_eligible
 from marketplace.models import Project, ProjectStatus
 from marketplace.services import allocation_portable
 from marketplace.services.allocation_common import (
@@ -212,7 +213,6 @@ def assignment_claim(
     caller must not hold one open (the task row locks would be held until it ends).
     """
     _require_worker(worker)
-    from workers.eligibility import eligible_project_ids, ensure_eligible  # workers imports us
 
     now = now or timezone.now()
     if project is not None:

@@ -23,7 +23,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
-from marketplace.funding import InsufficientFundsError, funding_reserve
+from config.celery import task_send
 from marketplace.importing import (
     FileProblem,
     RejectedRows,
@@ -32,6 +32,7 @@ from marketplace.importing import (
     raw_rows,
 )
 from marketplace.models import ImportBatch, ImportMode, ImportStatus, Project, ProjectStatus
+from marketplace.services.funding import InsufficientFundsError, funding_reserve
 from marketplace.services.import_writers import DuplicatesInFile, duplicate_error, writer_for
 from marketplace.services.projects import project_count_tasks
 
@@ -97,9 +98,7 @@ def import_start(
         import_run(batch_id=batch.pk)
         batch.refresh_from_db()
     else:
-        from marketplace.importing.tasks import run_import
-
-        transaction.on_commit(lambda: run_import.delay(batch.pk))
+        transaction.on_commit(lambda: task_send("marketplace.run_import", batch.pk))
     return batch
 
 

@@ -12,8 +12,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
-from marketplace.funding import InsufficientFundsError, funding_release, funding_reserve
 from marketplace.models import Project, ProjectStatus, Task, TaskStatus
+from marketplace.services.funding import InsufficientFundsError, funding_release, funding_reserve
 from marketplace.task_types import ValidationProblem, task_type
 
 

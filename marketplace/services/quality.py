@@ -26,7 +26,7 @@ from marketplace.models import (
     ReviewStatus,
     WorkerProjectStats,
 )
-from marketplace.selectors_quality import (  # noqa: F401 - the public names, as before
+from marketplace.selectors.quality import (  # noqa: F401 - the public names, as before
     BudgetSaved,
     project_blocks_for_worker,
     project_budget_saved,

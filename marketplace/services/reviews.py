@@ -2,8 +2,8 @@
 and automatically once a project's auto-approval delay has passed.
 
 Approval pays the worker; rejection returns the reward to escrow and re-opens the task's slot so
-another worker answers it. Money moves through ``marketplace.funding`` (the payments seam), in
-the same transaction as the review, so a review and its ledger entries commit together.
+another worker answers it. Money moves through ``marketplace.services.funding``, in the same
+transaction as the review, so a review and its ledger entries commit together.
 Lock order: assignment, then task (as in docs/allocation.md).
 """
 
@@ -17,7 +17,6 @@ from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Value, W
 from django.utils import timezone
 
 from accounts.models import User
-from marketplace.funding import funding_pay, funding_pay_many, funding_refund_rejected
 from marketplace.models import (
     Assignment,
     AssignmentStatus,
@@ -27,6 +26,7 @@ from marketplace.models import (
     Task,
     TaskStatus,
 )
+from marketplace.services.funding import funding_pay, funding_pay_many, funding_refund_rejected
 
 # Answers approved in one transaction: big enough that a batch's fixed costs (locks, the ledger
 # insert) vanish per answer, small enough to keep locks short (bench/ledger.py).

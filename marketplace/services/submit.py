@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from marketplace.models import Assignment, AssignmentStatus, ProjectCounter
 from marketplace.services import allocation_portable
+from marketplace.services.aggregation_schedule import submission_recorded
 from marketplace.services.allocation_common import (
     AllocationError,
     AlreadySubmitted,
@@ -29,7 +30,6 @@ from marketplace.services.allocation_common import (
     _task,
 )
 from marketplace.task_types import ValidationProblem, task_type
-from marketplace.tasks_aggregation import submission_recorded
 
 # --- Submit -----------------------------------------------------------------------------------
 

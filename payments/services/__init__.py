@@ -1,13 +1,5 @@
-"""Payments services: escrow (reserve, pay, release), funds coming in (deposits, cards),
-bonuses and payouts."""
+"""Payments services: funds coming in (deposits, cards) and payouts."""
 
-from payments.services.bonuses import BonusError, bonus_grant
-from payments.services.escrow import (
-    InsufficientFundsError,
-    escrow_pay,
-    escrow_release,
-    escrow_reserve,
-)
 from payments.services.funds import (
     FundingError,
     card_payment_failed,
@@ -27,17 +19,11 @@ from payments.services.payouts import (
 )
 
 __all__ = [
-    "BonusError",
     "FundingError",
-    "InsufficientFundsError",
     "PayoutError",
-    "bonus_grant",
     "card_payment_failed",
     "card_payment_start",
     "card_payment_succeeded",
-    "escrow_pay",
-    "escrow_release",
-    "escrow_reserve",
     "funds_deposit",
     "payout_approve",
     "payout_cancel",

@@ -85,7 +85,7 @@ def test_repeated_failed_logins_lock_the_account_even_for_the_right_password(
     [
         (Role.REQUESTER, "marketplace:requester_dashboard"),
         (Role.WORKER, "workers:task_feed"),
-        (Role.STAFF, "staff_console"),
+        (Role.STAFF, "workforce:staff_console"),
     ],
 )
 def test_each_role_has_its_own_home(client, make_user, role, home):
@@ -99,9 +99,9 @@ def test_each_role_has_its_own_home(client, make_user, role, home):
     ("role", "page"),
     [
         (Role.WORKER, "marketplace:requester_dashboard"),
-        (Role.WORKER, "staff_console"),
+        (Role.WORKER, "workforce:staff_console"),
         (Role.REQUESTER, "workers:task_feed"),
-        (Role.REQUESTER, "staff_console"),
+        (Role.REQUESTER, "workforce:staff_console"),
     ],
 )
 def test_other_roles_pages_are_forbidden(client, make_user, role, page):
@@ -117,7 +117,7 @@ def test_anonymous_visitors_are_sent_to_login(client):
 
 def test_the_staff_console_leads_to_every_staff_queue(client, make_user):
     client.force_login(make_user(Role.STAFF))
-    page = client.get(reverse("staff_console")).content.decode()
+    page = client.get(reverse("workforce:staff_console")).content.decode()
     for name in (
         "workforce:staff_quality",
         "workforce:staff_workers",

@@ -7,7 +7,7 @@ import random
 import pytest
 from django.db.models import Sum
 
-from marketplace import tasks_aggregation
+from marketplace import tasks as tasks_aggregation
 from marketplace.models import (
     Assignment,
     ProjectCounter,

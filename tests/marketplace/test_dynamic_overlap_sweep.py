@@ -4,7 +4,7 @@ re-aggregates active projects whose answers changed since their last run."""
 
 import pytest
 
-from marketplace import tasks_aggregation
+from marketplace import tasks as tasks_aggregation
 from marketplace.models import ProjectStatus, TaskStatus
 from marketplace.services.aggregation import project_aggregate, projects_needing_aggregation
 from marketplace.services.reviews import assignment_reject

@@ -9,11 +9,12 @@ from django.db import connection
 
 from accounts.models import Role
 from marketplace.models import Assignment, ReviewStatus
+from marketplace.services.bonuses import bonus_grant
 from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve, assignments_review
 from payments import ledger
 from payments.models import LedgerTransaction, Payout
-from payments.services import PayoutError, bonus_grant, funds_deposit, payout_request
+from payments.services import PayoutError, funds_deposit, payout_request
 
 
 def _broken_ledger_rules() -> list[tuple]:

@@ -7,11 +7,12 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role
-from marketplace.funding import InsufficientFundsError
+from marketplace.services.bonuses import BonusError, bonus_grant
+from marketplace.services.funding import InsufficientFundsError
 from marketplace.services.projects import project_publish
 from payments import ledger
 from payments.models import Bonus, LedgerTransaction
-from payments.services import BonusError, bonus_grant, funds_deposit
+from payments.services import funds_deposit
 
 
 @pytest.fixture
@@ -131,13 +132,13 @@ def test_bonus_api_and_page(api_client, client, requester, worked):
 
     client.force_login(requester)
     client.post(
-        reverse("payments:bonus_new", args=[worked.project_id]),
+        reverse("marketplace:bonus_new", args=[worked.project_id]),
         {"worker": worked.worker_id, "amount": "0.25", "message": "Page", "client_key": "p-1"},
     )
     assert ledger.worker_payable_account(worked.worker).balance_cents == 55
 
     client.force_login(worked.worker)
-    page = client.get(reverse("payments:earnings")).content.decode()
+    page = client.get(reverse("workers:earnings")).content.decode()
     assert "$0.55" in page and "Page" in page and "Great" in page
 
 

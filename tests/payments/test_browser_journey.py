@@ -30,7 +30,7 @@ def test_review_pay_and_payout_journey(
     _log_in(page, live_server.url, requester.email, password)
     page.get_by_role("link", name="Funds").click()
     expect(page.get_by_test_id("escrow")).to_have_text("$14.40")  # 4 x $3.00 + 20 %
-    page.goto(f"{live_server.url}/payments/projects/{project.pk}/reviews/")
+    page.goto(f"{live_server.url}/requester/projects/{project.pk}/reviews/")
     page.get_by_role("checkbox", name=f"Select answer {answers[0].pk}").check()
     page.get_by_role("checkbox", name=f"Select answer {answers[1].pk}").check()
     page.get_by_test_id("bulk-approve").click()

@@ -77,7 +77,7 @@ def _approve(payout, staff, capture):
 @pytest.mark.django_db
 def test_a_worker_connects_a_payout_account_from_the_earnings_page(client, worker, connect_fake):
     client.force_login(worker)
-    assert "Connect payout account" in client.get(reverse("payments:earnings")).content.decode()
+    assert "Connect payout account" in client.get(reverse("workers:earnings")).content.decode()
 
     to_stripe = client.post(reverse("payments:payout_account_connect"))
     assert to_stripe.status_code == 302 and to_stripe.url.startswith(connect_fake.url)

@@ -3,9 +3,9 @@ Fee 20 %, rewards 5 cents unless a story says otherwise."""
 
 import pytest
 
-from marketplace.funding import InsufficientFundsError
 from marketplace.models import ProjectStatus, ReviewStatus
 from marketplace.pricing import estimate_cost
+from marketplace.services.funding import InsufficientFundsError
 from marketplace.services.projects import (
     ProjectError,
     project_complete,

@@ -12,11 +12,12 @@ from django.urls import reverse
 
 from accounts.models import Role
 from marketplace.models import Assignment, ReviewStatus
+from marketplace.services.bonuses import bonus_grant
 from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger, money
 from payments.models import AccountKind, LedgerAccount, LedgerEntry
-from payments.services import bonus_grant, funds_deposit
+from payments.services import funds_deposit
 
 
 def _unbalanced_transactions() -> list[tuple]:

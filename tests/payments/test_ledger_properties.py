@@ -26,9 +26,10 @@ from hypothesis.stateful import (
 )
 
 from accounts.models import Role
-from marketplace.funding import InsufficientFundsError
 from marketplace.models import Assignment, AssignmentStatus, ProjectStatus, ReviewStatus
 from marketplace.services.assignments import AllocationError, assignment_claim, assignment_submit
+from marketplace.services.bonuses import BonusError, bonus_grant
+from marketplace.services.funding import InsufficientFundsError
 from marketplace.services.projects import (
     ProjectError,
     project_complete,
@@ -42,14 +43,7 @@ from marketplace.services.reviews import (
 )
 from payments import money
 from payments.models import LedgerAccount, Payout, PayoutStatus
-from payments.services import (
-    BonusError,
-    PayoutError,
-    bonus_grant,
-    funds_deposit,
-    payout_cancel,
-    payout_request,
-)
+from payments.services import PayoutError, funds_deposit, payout_cancel, payout_request
 
 # Rows that break a rule; each query must find none.
 LEDGER_RULES = {

@@ -10,13 +10,13 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role
+from marketplace.services.bonuses import bonus_grant
 from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger
 from payments.models import LedgerEntry, Payout, PayoutStatus
 from payments.services import (
     PayoutError,
-    bonus_grant,
     funds_deposit,
     payout_approve,
     payout_cancel,

@@ -182,7 +182,7 @@ def test_bulk_approval_from_the_review_page(logged_in, live_project, answer):
     answers = [answer(live_project) for _ in range(2)]
 
     response = logged_in.post(
-        reverse("payments:review_queue", args=[live_project.pk]),
+        reverse("marketplace:review_queue", args=[live_project.pk]),
         {"assignment_ids": [a.pk for a in answers], "action": "approve"},
         follow=True,
     )
@@ -196,7 +196,7 @@ def test_rejecting_one_answer_from_the_page_needs_and_keeps_the_reason(
     logged_in, live_project, answer
 ):
     assignment = answer(live_project)
-    url = reverse("payments:assignment_reject", args=[assignment.pk])
+    url = reverse("marketplace:assignment_reject", args=[assignment.pk])
 
     refused = logged_in.post(url, {"reason": ""}, follow=True).content.decode()
     logged_in.post(url, {"reason": "Labels do not match the text"})
@@ -209,4 +209,6 @@ def test_rejecting_one_answer_from_the_page_needs_and_keeps_the_reason(
 
 def test_another_organisations_review_page_is_not_found(client, other_requester, live_project):
     client.force_login(other_requester)
-    assert client.get(reverse("payments:review_queue", args=[live_project.pk])).status_code == 404
+    assert (
+        client.get(reverse("marketplace:review_queue", args=[live_project.pk])).status_code == 404
+    )

@@ -7,8 +7,9 @@ from django.urls import reverse
 from accounts.models import Role
 from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
-from payments import ledger, selectors_ledger
+from payments import ledger
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
+from payments.selectors import ledger as selectors_ledger
 from payments.services import funds_deposit
 
 pytestmark = pytest.mark.django_db

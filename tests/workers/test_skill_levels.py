@@ -9,7 +9,7 @@ from marketplace.models import Assignment, AssignmentStatus, ReviewStatus
 from tests.marketplace.factories import ProjectFactory, TaskFactory
 from workers.eligibility import RequirementsNotMet, ensure_eligible
 from workers.models import AuditLogEntry, RequirementKind, SkillLevel
-from workers.selectors_stats import skill_levels_current, worker_stats
+from workers.selectors.stats import skill_levels_current, worker_stats
 from workers.services.errors import WorkforceError
 from workers.services.requirements import requirement_create
 from workers.services.skill_levels import skill_levels_reset, skill_levels_set

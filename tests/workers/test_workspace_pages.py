@@ -21,7 +21,7 @@ from marketplace.services.assignments import (
 )
 from marketplace.task_types import task_type
 from tests.marketplace.factories import ProjectFactory, TaskFactory
-from workers import selectors as worker_selectors
+from workers.selectors import feed as worker_selectors
 
 pytestmark = pytest.mark.django_db
 

@@ -1,7 +1,7 @@
 """Requester blocks, staff suspensions and messages to workers. Every one is audited.
 
 Preconditions: the caller has checked that the actor may see the worker (a requester: the worker
-has worked for, or tested with, their organisation; see workers.selectors_workforce).
+has worked for, or tested with, their organisation; see workers.selectors.workforce).
 """
 
 from datetime import datetime

@@ -5,7 +5,7 @@ tasks again). Confirm a flag: escalate it to a project block or (staff only) a p
 suspension. Dismiss a flag: a false positive, nothing changes for the worker. Every review is one
 ``QualityReview`` row plus one audit entry, written in the transaction that applies the outcome.
 
-Preconditions: the caller found the action through workers.selectors_quality (tenancy); the
+Preconditions: the caller found the action through workers.selectors.quality (tenancy); the
 service checks the actor's right again because it also runs from the API.
 """
 

@@ -16,7 +16,7 @@ from django.utils import timezone
 from accounts.models import User
 from workers.eligibility import eligibility_invalidate
 from workers.models import AuditAction, ProjectRequirement, RequirementKind, SkillLevel
-from workers.selectors_stats import (
+from workers.selectors.stats import (
     SKILL_LEVELS_CACHE_KEY,
     skill_levels_current,
     skill_levels_default,

@@ -1,0 +1,89 @@
+"""Bonuses: a requester pays a worker extra, with a message, once per client key.
+
+The bonus comes out of the organisation's available funds (not escrow) with the platform fee on
+top, like a reward. A repeated request with the same key returns the first bonus; the same key
+with a different worker or amount is refused (as Stripe does with idempotency keys).
+"""
+
+from django.db import IntegrityError, transaction
+
+from accounts.models import User
+from marketplace.models import Assignment, Project
+from marketplace.services.escrow import InsufficientFundsError
+from payments import ledger, money
+from payments.models import Bonus, TransactionKind
+
+MAX_BONUS_CENTS = 100_000
+
+
+class BonusError(Exception):
+    """A refused bonus; the message is for the requester."""
+
+
+def bonus_grant(
+    *,
+    granted_by: User,
+    worker: User,
+    amount_cents: int,
+    message: str,
+    client_key: str,
+    project: Project | None = None,
+) -> Bonus:
+    """Pay ``worker`` a bonus from ``granted_by``'s organisation. Raises ``BonusError`` or
+    ``InsufficientFundsError`` (with the shortfall) and then moves nothing."""
+    account_id = granted_by.requester_account_id
+    client_key, message = client_key.strip(), message.strip()
+    existing = Bonus.objects.filter(requester_account_id=account_id, client_key=client_key).first()
+    if existing is not None:
+        return _same_request(existing, worker, amount_cents)
+    if not client_key:
+        raise BonusError("A bonus needs a client key, so that a retry cannot pay it twice.")
+    if not 0 < amount_cents <= MAX_BONUS_CENTS:
+        raise BonusError(f"A bonus is between 1 cent and {money.format_cents(MAX_BONUS_CENTS)}.")
+    if not message:
+        raise BonusError("Tell the worker what the bonus is for.")
+    worked_for = Assignment.objects.filter(worker=worker, project__account_id=account_id)
+    if project is not None:
+        worked_for = worked_for.filter(project=project)
+    if not worker.is_worker or not worked_for.exists():
+        raise BonusError("Bonuses go to workers who answered your tasks.")
+    fee = money.fee_cents(amount_cents)
+    try:
+        with transaction.atomic():
+            posted = ledger.post(
+                kind=TransactionKind.BONUS,
+                legs=[
+                    (ledger.requester_available_account(account_id), -(amount_cents + fee)),
+                    (ledger.worker_payable_account(worker), amount_cents),
+                    (ledger.platform_fees_account(), fee),
+                ],
+                memo=f"Bonus: {message}"[:300],
+                idempotency_key=f"bonus:{account_id}:{client_key}",
+                project=project,
+                created_by=granted_by,
+            )
+            return Bonus.objects.create(
+                requester_account_id=account_id,
+                worker=worker,
+                project=project,
+                amount_cents=amount_cents,
+                fee_cents=fee,
+                message=message[:500],
+                client_key=client_key,
+                ledger_transaction=posted,
+                created_by=granted_by,
+            )
+    except ledger.OverdraftError as error:
+        raise InsufficientFundsError(
+            f"Not enough funds for this bonus: add at least "
+            f"{money.format_cents(error.missing_cents)}."
+        ) from error
+    except IntegrityError:  # the same key committed concurrently
+        existing = Bonus.objects.get(requester_account_id=account_id, client_key=client_key)
+        return _same_request(existing, worker, amount_cents)
+
+
+def _same_request(existing: Bonus, worker: User, amount_cents: int) -> Bonus:
+    if existing.worker_id != worker.pk or existing.amount_cents != amount_cents:
+        raise BonusError("This client key was used for a different bonus.")
+    return existing
