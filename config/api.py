@@ -11,6 +11,9 @@ from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+from rest_framework.views import set_rollback
+
+from config.errors import DomainError
 
 
 class Pagination(PageNumberPagination):
@@ -29,6 +32,9 @@ def _flatten(detail):
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, DomainError):
+        set_rollback()  # as DRF does for its own errors: a refused request writes nothing
+        return error_response(exc.code, exc.message, exc.http_status, exc.fields)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):

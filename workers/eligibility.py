@@ -58,10 +58,10 @@ class RequirementsNotMet(ProjectNotAvailable):
     def __init__(self, reasons: list[Reason]):
         super().__init__(
             "You do not meet this project's requirements: "
-            + "; ".join(reason.message for reason in reasons)
+            + "; ".join(reason.message for reason in reasons),
+            errors=[{"field": "requirements", "message": reason.message} for reason in reasons],
         )
         self.reasons = reasons
-        self.errors = [{"field": "requirements", "message": reason.message} for reason in reasons]
 
 
 def _unlock(qualification) -> str:

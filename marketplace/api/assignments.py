@@ -24,7 +24,6 @@ from accounts.permissions import IsWorker
 from config.api import error_response
 from marketplace.models import Assignment
 from marketplace.services.assignments import (
-    AllocationError,
     assignment_claim,
     assignment_heartbeat,
     assignment_return,
@@ -33,14 +32,6 @@ from marketplace.services.assignments import (
 )
 
 MAX_KEY_LENGTH = 64
-
-
-def _refused(error: AllocationError) -> Response:
-    fields: dict[str, list[str]] = {}
-    for problem in error.errors:
-        fields.setdefault(problem["field"] or "answer", []).append(problem["message"])
-    message = "The answer is not valid." if fields and error.code == "invalid" else error.message
-    return error_response(error.code, message, http_status=error.http_status, fields=fields)
 
 
 def _invalid(field: str, message: str) -> Response:
@@ -90,10 +81,7 @@ class AssignmentClaimApi(_WorkerApi):
         project = request.data.get("project") if isinstance(request.data, dict) else None
         if project is not None and (type(project) is not int or project < 1):
             return _invalid("project", "A project id is a positive whole number.")
-        try:
-            claimed = assignment_claim(worker=request.user, project=project)
-        except AllocationError as error:
-            return _refused(error)
+        claimed = assignment_claim(worker=request.user, project=project)
         if claimed is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
         return Response(
@@ -147,15 +135,12 @@ class AssignmentSubmitApi(_WorkerApi):
         key = body.get("submit_key") or request.headers.get("Idempotency-Key") or ""
         if not isinstance(key, str) or len(key) > MAX_KEY_LENGTH:
             return _invalid("submit_key", f"At most {MAX_KEY_LENGTH} characters of text.")
-        try:
-            result = assignment_submit(
-                worker=request.user,
-                assignment_id=assignment_id,
-                answer=body["answer"],
-                submit_key=key,
-            )
-        except AllocationError as error:
-            return _refused(error)
+        result = assignment_submit(
+            worker=request.user,
+            assignment_id=assignment_id,
+            answer=body["answer"],
+            submit_key=key,
+        )
         return Response(
             {
                 "assignment": result.assignment_id,
@@ -190,10 +175,7 @@ class _AssignmentActionApi(_WorkerApi):
     action = staticmethod(assignment_skip)
 
     def post(self, request, assignment_id: int):
-        try:
-            assignment = self.action(worker=request.user, assignment_id=assignment_id)
-        except AllocationError as error:
-            return _refused(error)
+        assignment = self.action(worker=request.user, assignment_id=assignment_id)
         return _state(assignment)
 
 

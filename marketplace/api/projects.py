@@ -16,7 +16,7 @@ from marketplace.markdown import render_markdown
 from marketplace.models import ImportBatch, ImportMode, Project, Task
 from marketplace.pricing import estimate_cost
 from marketplace.selectors import projects as selectors
-from marketplace.services.imports import ImportRefusedError, import_start
+from marketplace.services.imports import import_start
 from marketplace.services.projects import (
     LIFECYCLE_ACTIONS,
     ProjectError,
@@ -123,10 +123,6 @@ class RequesterProjectSerializer(serializers.ModelSerializer):
         return publish_problems(project) if project.status == "draft" else []
 
 
-def _project_error(error: ProjectError):
-    return error_response("project_refused", str(error), fields=error.errors)
-
-
 class ProjectListApi(generics.ListCreateAPIView):
     """GET: requesters see their organisation's projects, workers the active ones.
     POST (requesters): create a draft project."""
@@ -155,12 +151,9 @@ class ProjectListApi(generics.ListCreateAPIView):
         fields = {
             k: v for k, v in serializer.validated_data.items() if k not in ("actions", "progress")
         }
-        try:
-            project = project_create(
-                account=request.user.requester_account, created_by=request.user, **fields
-            )
-        except ProjectError as error:
-            return _project_error(error)
+        project = project_create(
+            account=request.user.requester_account, created_by=request.user, **fields
+        )
         return Response(RequesterProjectSerializer(project).data, status=status.HTTP_201_CREATED)
 
 
@@ -177,10 +170,7 @@ class ProjectDetailApi(APIView):
         project = selectors.project_get_for_requester(user=request.user, project_id=project_id)
         serializer = RequesterProjectSerializer(project, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            project = project_update(project=project, **serializer.validated_data)
-        except ProjectError as error:
-            return _project_error(error)
+        project = project_update(project=project, **serializer.validated_data)
         return Response(RequesterProjectSerializer(project).data)
 
 
@@ -291,10 +281,7 @@ class ProjectTaskListApi(generics.ListAPIView):
             )
         if project.status not in ("draft", "active", "paused"):
             return error_response("project_closed", "This project takes no more tasks.")
-        try:
-            added = tasks_add(project=project, items=items.validated_data)
-        except ProjectError as error:
-            return _project_error(error)
+        added = tasks_add(project=project, items=items.validated_data)
         return Response({"added": added}, status=status.HTTP_201_CREATED)
 
 
@@ -345,16 +332,13 @@ class ImportCreateApi(APIView):
         project = selectors.project_get_for_requester(user=request.user, project_id=project_id)
         data = ImportInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            batch = import_start(
-                project=project,
-                uploaded_by=request.user,
-                upload=data.validated_data["file"],
-                mode=data.validated_data["mode"],
-                gold_only=data.validated_data["gold_only"],
-            )
-        except ImportRefusedError as error:
-            return error_response("import_refused", str(error))
+        batch = import_start(
+            project=project,
+            uploaded_by=request.user,
+            upload=data.validated_data["file"],
+            mode=data.validated_data["mode"],
+            gold_only=data.validated_data["gold_only"],
+        )
         done = batch.status in ("succeeded", "failed")
         return Response(
             ImportBatchSerializer(batch).data,

@@ -17,7 +17,7 @@ from marketplace.aggregation import METHODS
 from marketplace.exporting import FORMATS
 from marketplace.models import Project, ProjectBlock, QualityAction, WorkerProjectStats
 from marketplace.selectors import projects as selectors
-from marketplace.services.aggregation import AggregationError, aggregation_method_set
+from marketplace.services.aggregation import aggregation_method_set
 from marketplace.services.quality import (
     QUALITY_SETTINGS,
     QualityError,
@@ -111,10 +111,7 @@ class AggregateApi(APIView):
         data = AggregateInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         if "method" in data.validated_data:
-            try:
-                aggregation_method_set(project=project, method=data.validated_data["method"])
-            except AggregationError as error:
-                return error_response("invalid", str(error))
+            aggregation_method_set(project=project, method=data.validated_data["method"])
         aggregate_project.delay(project.pk)
         project.refresh_from_db()
         return Response(AggregationSerializer(project).data, status=status.HTTP_202_ACCEPTED)
@@ -182,15 +179,12 @@ class ProjectWorkerBlockApi(APIView):
         project, worker = self._target(request, project_id, worker_id)
         data = BlockInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        try:
-            block = worker_block(
-                project=project,
-                worker=worker,
-                reason=data.validated_data["reason"],
-                by=request.user,
-            )
-        except QualityError as error:
-            return error_response("invalid_state", str(error), status.HTTP_409_CONFLICT)
+        block = worker_block(
+            project=project,
+            worker=worker,
+            reason=data.validated_data["reason"],
+            by=request.user,
+        )
         return Response(ProjectBlockSerializer(block).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(responses={204: None})

@@ -12,10 +12,8 @@ from config.api import error_response
 from marketplace.models import Assignment
 from marketplace.selectors import reviews as selectors
 from marketplace.selectors.projects import project_get_for_requester
-from marketplace.services.bonuses import BonusError, bonus_grant
-from marketplace.services.escrow import InsufficientFundsError
+from marketplace.services.bonuses import bonus_grant
 from marketplace.services.reviews import (
-    ReviewError,
     assignment_approve,
     assignment_reject,
     assignments_review,
@@ -78,18 +76,13 @@ class ProjectReviewsApi(generics.GenericAPIView):
         project = project_get_for_requester(user=request.user, project_id=project_id)
         serializer = BulkReviewSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            counts = assignments_review(
-                project=project,
-                assignment_ids=serializer.validated_data["assignment_ids"],
-                approve=serializer.validated_data["action"] == "approve",
-                reason=serializer.validated_data.get("reason", ""),
-                reviewer=request.user,
-            )
-        except InsufficientFundsError as error:
-            return error_response(
-                "insufficient_funds", str(error), status.HTTP_402_PAYMENT_REQUIRED
-            )
+        counts = assignments_review(
+            project=project,
+            assignment_ids=serializer.validated_data["assignment_ids"],
+            approve=serializer.validated_data["action"] == "approve",
+            reason=serializer.validated_data.get("reason", ""),
+            reviewer=request.user,
+        )
         return Response(counts)
 
 
@@ -110,14 +103,7 @@ class AssignmentApproveApi(APIView):
         assignment = selectors.assignment_get_for_requester(
             user=request.user, assignment_id=assignment_id
         )
-        try:
-            assignment = assignment_approve(assignment_id=assignment.pk, project=assignment.project)
-        except ReviewError as error:
-            return error_response("review_refused", str(error), status.HTTP_409_CONFLICT)
-        except InsufficientFundsError as error:
-            return error_response(
-                "insufficient_funds", str(error), status.HTTP_402_PAYMENT_REQUIRED
-            )
+        assignment = assignment_approve(assignment_id=assignment.pk, project=assignment.project)
         return Response(ReviewResultSerializer(assignment).data)
 
 
@@ -139,14 +125,11 @@ class AssignmentRejectApi(APIView):
         )
         serializer = RejectSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            assignment = assignment_reject(
-                assignment_id=assignment.pk,
-                project=assignment.project,
-                reason=serializer.validated_data["reason"],
-            )
-        except ReviewError as error:
-            return error_response("review_refused", str(error), status.HTTP_409_CONFLICT)
+        assignment = assignment_reject(
+            assignment_id=assignment.pk,
+            project=assignment.project,
+            reason=serializer.validated_data["reason"],
+        )
         return Response(ReviewResultSerializer(assignment).data)
 
 
@@ -198,19 +181,12 @@ class BonusListCreateApi(APIView):
         worker = User.objects.filter(pk=data["worker_id"]).first()
         if worker is None:
             return error_response("bonus_refused", "Bonuses go to workers who answered your tasks.")
-        try:
-            bonus = bonus_grant(
-                granted_by=request.user,
-                worker=worker,
-                amount_cents=data["amount_cents"],
-                message=data["message"],
-                client_key=data["client_key"],
-                project=project,
-            )
-        except BonusError as error:
-            return error_response("bonus_refused", str(error))
-        except InsufficientFundsError as error:
-            return error_response(
-                "insufficient_funds", str(error), status.HTTP_402_PAYMENT_REQUIRED
-            )
+        bonus = bonus_grant(
+            granted_by=request.user,
+            worker=worker,
+            amount_cents=data["amount_cents"],
+            message=data["message"],
+            client_key=data["client_key"],
+            project=project,
+        )
         return Response(BonusSerializer(bonus).data, status=status.HTTP_201_CREATED)

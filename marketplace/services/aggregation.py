@@ -21,6 +21,7 @@ from django.db.models import F, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from config.errors import DomainError
 from marketplace.aggregation import METHODS
 from marketplace.models import Project, ProjectCounter, ProjectStatus
 from marketplace.services import aggregation_portable
@@ -40,12 +41,16 @@ from marketplace.task_types import task_type
 _LOCK_CLASS = 5005
 
 
-class AggregationError(Exception):
+class AggregationError(DomainError):
     """The run cannot start (unknown method); the message says why."""
+
+    code, http_status = "invalid", 400
 
 
 class AggregationBusy(AggregationError):
     """Another run of the same project holds the lock; try again later."""
+
+    code, http_status = "aggregation_busy", 409
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from accounts.models import User
+from config.errors import DomainError
 from marketplace.models import Assignment, Project, ProjectCounter, Task
 
 # A lease can be extended by heartbeats up to this many time limits after the claim.
@@ -24,15 +25,18 @@ _counter = ProjectCounter._meta.db_table
 _user = User._meta.db_table
 
 
-class AllocationError(Exception):
-    """A refused operation; ``code`` is the API error code, the message is for the worker."""
+class AllocationError(DomainError):
+    """A refused operation; ``code`` is the API error code, the message is for the worker.
+    ``errors`` lists ``{"field", "message"}`` problems of an answer, also given as ``fields``."""
 
     code = "invalid_state"
     http_status = 409
 
     def __init__(self, message: str, *, errors: list[dict] | None = None):
-        super().__init__(message)
-        self.message = message
+        fields: dict[str, list[str]] = {}
+        for problem in errors or []:
+            fields.setdefault(problem["field"] or "answer", []).append(problem["message"])
+        super().__init__(message, fields=fields)
         self.errors = errors or []
 
 
@@ -50,6 +54,11 @@ class ProjectNotAvailable(AllocationError):
 
 class AnswerInvalid(AllocationError):
     code, http_status = "invalid", 400
+
+    def __init__(self, message: str, *, errors: list[dict] | None = None):
+        super().__init__(message, errors=errors)
+        if self.fields:  # the details are in ``fields``, one per problem
+            self.message = "The answer is not valid."
 
 
 class LeaseExpired(AllocationError):

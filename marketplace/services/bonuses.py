@@ -8,6 +8,7 @@ with a different worker or amount is refused (as Stripe does with idempotency ke
 from django.db import IntegrityError, transaction
 
 from accounts.models import User
+from config.errors import DomainError
 from marketplace.models import Assignment, Project
 from marketplace.services.escrow import InsufficientFundsError
 from payments import ledger, money
@@ -16,8 +17,10 @@ from payments.models import Bonus, TransactionKind
 MAX_BONUS_CENTS = 100_000
 
 
-class BonusError(Exception):
+class BonusError(DomainError):
     """A refused bonus; the message is for the requester."""
+
+    code, http_status = "bonus_refused", 400
 
 
 def bonus_grant(

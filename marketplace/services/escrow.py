@@ -24,13 +24,16 @@ from collections.abc import Sequence
 from django.db import transaction
 from django.db.models import Q
 
+from config.errors import DomainError
 from marketplace.models import Assignment, AssignmentStatus, Project, ReviewStatus
 from payments import ledger, money
 from payments.models import LedgerTransaction, ProjectEscrow, TransactionKind
 
 
-class InsufficientFundsError(Exception):
+class InsufficientFundsError(DomainError):
     """The requester account cannot cover a movement; the message says how much is missing."""
+
+    code, http_status = "insufficient_funds", 402
 
 
 def _escrow_locked(project: Project) -> ProjectEscrow:

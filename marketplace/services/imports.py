@@ -24,6 +24,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from config.celery import task_send
+from config.errors import DomainError
 from marketplace.importing import (
     FileProblem,
     RejectedRows,
@@ -48,8 +49,10 @@ def _closed_message(project: Project) -> str:
     return f"A {project.get_status_display().lower()} project takes no more tasks."
 
 
-class ImportRefusedError(Exception):
+class ImportRefusedError(DomainError):
     """The upload is refused before any row is read; the message says why."""
+
+    code, http_status = "import_refused", 400
 
 
 class _RollBack(Exception):

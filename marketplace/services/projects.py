@@ -12,17 +12,21 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
+from config.errors import DomainError
 from marketplace.models import Project, ProjectStatus, Task, TaskStatus
 from marketplace.services.funding import InsufficientFundsError, funding_release, funding_reserve
 from marketplace.task_types import ValidationProblem, task_type
 
 
-class ProjectError(Exception):
-    """A refused project operation. ``errors`` maps field names to messages when known."""
+class ProjectError(DomainError):
+    """A refused project operation. ``errors`` (also ``fields``) maps field names to messages
+    when known."""
+
+    code, http_status = "project_refused", 400
 
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.errors = errors or {}
+        super().__init__(message, fields=errors)
+        self.errors = self.fields
 
 
 # Each lifecycle action: the statuses it starts from and the status it leads to. Anything else

@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import DomainError
 from marketplace.models import (
     Assignment,
     AssignmentStatus,
@@ -42,8 +43,10 @@ from marketplace.services.worker_stats import (  # noqa: F401
 )
 
 
-class QualityError(Exception):
+class QualityError(DomainError):
     """A refused quality operation; the message is for the requester."""
+
+    code, http_status = "invalid_state", 409
 
 
 # --- Rules ------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from django.db.models import Case, DateTimeField, ExpressionWrapper, F, Value, W
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import DomainError
 from marketplace.models import (
     Assignment,
     AssignmentStatus,
@@ -35,8 +36,10 @@ REVIEW_BATCH = 500
 AUTO_APPROVE_LIMIT = 20_000
 
 
-class ReviewError(Exception):
+class ReviewError(DomainError):
     """The assignment cannot be reviewed this way; the message says why."""
+
+    code, http_status = "review_refused", 409
 
 
 def _lock_reviewable(assignment_id: int, project: Project | None) -> Assignment:

@@ -12,7 +12,6 @@ from config.api import error_response
 from payments.models import CardPayment, CardRefund, LedgerEntry
 from payments.selectors import funds as selectors
 from payments.services import (
-    FundingError,
     card_payment_start,
     funds_deposit,
 )
@@ -143,15 +142,12 @@ class CardPaymentListCreateApi(APIView):
         key = _idempotency_key(request)
         if key is None:
             return _key_required()
-        try:
-            payment = card_payment_start(
-                user=request.user,
-                amount_cents=serializer.validated_data["amount_cents"],
-                payment_method=serializer.validated_data["payment_method"],
-                request_key=key,
-            )
-        except FundingError as error:
-            return error_response("payment_refused", str(error), status.HTTP_402_PAYMENT_REQUIRED)
+        payment = card_payment_start(
+            user=request.user,
+            amount_cents=serializer.validated_data["amount_cents"],
+            payment_method=serializer.validated_data["payment_method"],
+            request_key=key,
+        )
         return Response(CardPaymentSerializer(payment).data, status=status.HTTP_202_ACCEPTED)
 
 

@@ -75,14 +75,11 @@ class WorkerPayoutsApi(APIView):
     def post(self, request):
         serializer = PayoutRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            payout = payout_request(
-                worker=request.user,
-                amount_cents=serializer.validated_data["amount_cents"],
-                method=serializer.validated_data.get("method"),
-            )
-        except PayoutError as error:
-            return error_response("payout_refused", str(error))
+        payout = payout_request(
+            worker=request.user,
+            amount_cents=serializer.validated_data["amount_cents"],
+            method=serializer.validated_data.get("method"),
+        )
         return Response(PayoutSerializer(payout).data, status=status.HTTP_201_CREATED)
 
 
@@ -248,10 +245,7 @@ class PayoutAccountLinkApi(APIView):
         serializer = OnboardingLinkRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         urls = {**onboarding_urls(request), **serializer.validated_data}
-        try:
-            url = connect.payout_account_onboarding_link(worker=request.user, **urls)
-        except connect.ConnectError as error:
-            return error_response("connect_unavailable", str(error), status.HTTP_409_CONFLICT)
+        url = connect.payout_account_onboarding_link(worker=request.user, **urls)
         return Response({"url": url}, status=status.HTTP_201_CREATED)
 
 

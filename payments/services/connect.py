@@ -10,12 +10,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import DomainError
 from payments import stripe_client
 from payments.models import PayoutAccount
 
 
-class ConnectError(Exception):
+class ConnectError(DomainError):
     """A refused or failed Connect operation; the message is for the worker."""
+
+    code, http_status = "connect_unavailable", 409
 
 
 def connect_available() -> bool:

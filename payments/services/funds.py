@@ -9,6 +9,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
+from config.errors import DomainError
 from payments import ledger, stripe_client
 from payments.models import CardPayment, CardPaymentStatus, LedgerTransaction, TransactionKind
 
@@ -16,8 +17,10 @@ MIN_CARD_PAYMENT_CENTS = 500
 MAX_CARD_PAYMENT_CENTS = 1_000_000
 
 
-class FundingError(Exception):
+class FundingError(DomainError):
     """A refused top-up; the message is for the requester."""
+
+    code, http_status = "payment_refused", 402
 
 
 @transaction.atomic

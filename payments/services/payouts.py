@@ -24,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import DomainError
 from payments import ledger, money
 from payments.models import Payout, PayoutMethod, PayoutStatus, TransactionKind
 from payments.services import connect
@@ -31,8 +32,10 @@ from payments.services import connect
 MIN_PAYOUT_CENTS = 500
 
 
-class PayoutError(Exception):
+class PayoutError(DomainError):
     """A refused payout operation; the message is for the person who asked."""
+
+    code, http_status = "payout_refused", 400
 
 
 def payout_method_default(*, worker: User) -> str:

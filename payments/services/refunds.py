@@ -20,6 +20,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
+from config.errors import DomainError
 from payments import ledger, money, stripe_client
 from payments.models import (
     AccountKind,
@@ -32,8 +33,10 @@ from payments.models import (
 )
 
 
-class RefundError(Exception):
+class RefundError(DomainError):
     """A refused refund request; the message is for the requester."""
+
+    code, http_status = "refund_refused", 409
 
 
 def refunds_in_flight_account() -> LedgerAccount:

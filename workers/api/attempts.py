@@ -9,7 +9,6 @@ from accounts.permissions import IsWorker
 from config.api import error_response
 from workers.api.common import (
     _error,
-    _refused,
 )
 from workers.api.serializers import (
     AttemptSerializer,
@@ -17,7 +16,6 @@ from workers.api.serializers import (
 )
 from workers.selectors import workforce as selectors
 from workers.services import qualifications
-from workers.services.errors import WorkforceError
 
 
 class AttemptStartApi(APIView):
@@ -31,10 +29,7 @@ class AttemptStartApi(APIView):
     )
     def post(self, request, qualification_id: int):
         qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
-        try:
-            attempt = qualifications.attempt_start(worker=request.user, qualification=qualification)
-        except WorkforceError as error:
-            return _refused(error)
+        attempt = qualifications.attempt_start(worker=request.user, qualification=qualification)
         return Response(AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
 
 
@@ -48,12 +43,9 @@ class QualificationRequestApi(APIView):
     )
     def post(self, request, qualification_id: int):
         qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
-        try:
-            grant = qualifications.qualification_request(
-                worker=request.user, qualification=qualification
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        grant = qualifications.qualification_request(
+            worker=request.user, qualification=qualification
+        )
         return Response(GrantSerializer(grant).data)
 
 
@@ -107,15 +99,12 @@ class AttemptAnswerApi(APIView):
         serializer = AttemptAnswerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         question_id = serializer.validated_data["question"]
-        try:
-            attempt = qualifications.attempt_answer(
-                worker=request.user,
-                attempt_id=attempt_id,
-                question_id=question_id,
-                answer=serializer.validated_data["answer"],
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        attempt = qualifications.attempt_answer(
+            worker=request.user,
+            attempt_id=attempt_id,
+            question_id=question_id,
+            answer=serializer.validated_data["answer"],
+        )
         feedback = qualifications.training_feedback(attempt=attempt, question_id=question_id)
         return Response({"question": question_id, "feedback": feedback})
 
@@ -142,10 +131,7 @@ class AttemptSubmitApi(APIView):
                 "The request has invalid fields.",
                 fields={"answers": ["An object of question id to answer."]},
             )
-        try:
-            attempt = qualifications.attempt_submit(
-                worker=request.user, attempt_id=attempt_id, answers=answers
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        attempt = qualifications.attempt_submit(
+            worker=request.user, attempt_id=attempt_id, answers=answers
+        )
         return Response(AttemptSerializer(attempt).data)

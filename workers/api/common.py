@@ -1,21 +1,11 @@
-"""Shared pieces of the workforce API: the error response, the manager permission, and
+"""Shared pieces of the workforce API: the error schema, the manager permission, and
 the reason input most actions take."""
 
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
-from rest_framework.response import Response
-
-from config.api import error_response
-from workers.services.errors import WorkforceError
 
 _error = OpenApiResponse(description='`{"error": {"code", "message", "fields"}}`')
-
-
-def _refused(error: WorkforceError) -> Response:
-    return error_response(
-        error.code, error.message, http_status=error.http_status, fields=error.fields
-    )
 
 
 class IsManager(BasePermission):

@@ -11,7 +11,6 @@ from config.api import error_response
 from marketplace.selectors.projects import project_list_open_for_work
 from workers.api.common import (
     _error,
-    _refused,
 )
 from workers.api.serializers import (
     GrantSerializer,
@@ -25,7 +24,6 @@ from workers.models import (
 )
 from workers.selectors import workforce as selectors
 from workers.services import notifications
-from workers.services.errors import WorkforceError
 
 
 class MyQualificationListApi(generics.ListAPIView):
@@ -71,12 +69,9 @@ class NotificationReadApi(APIView):
             return error_response(
                 "invalid", "The request has invalid fields.", fields={"id": ["A whole number."]}
             )
-        try:
-            marked = notifications.notification_mark_read(
-                worker=request.user, notification_id=notification_id
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        marked = notifications.notification_mark_read(
+            worker=request.user, notification_id=notification_id
+        )
         return Response({"marked": marked})
 
 

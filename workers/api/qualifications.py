@@ -10,7 +10,6 @@ from workers.api.common import (
     IsManager,
     ReasonInputSerializer,
     _error,
-    _refused,
 )
 from workers.api.serializers import (
     GrantSerializer,
@@ -23,7 +22,6 @@ from workers.models import (
 )
 from workers.selectors import workforce as selectors
 from workers.services import qualifications
-from workers.services.errors import WorkforceError
 
 
 class QualificationListApi(generics.ListCreateAPIView):
@@ -56,12 +54,9 @@ class QualificationListApi(generics.ListCreateAPIView):
             return error_response("permission_denied", IsManager.message, status.HTTP_403_FORBIDDEN)
         serializer = QualificationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            qualification = qualifications.qualification_type_create(
-                actor=request.user, **serializer.validated_data
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        qualification = qualifications.qualification_type_create(
+            actor=request.user, **serializer.validated_data
+        )
         qualification.question_count = 0
         return Response(QualificationSerializer(qualification).data, status=status.HTTP_201_CREATED)
 
@@ -91,12 +86,9 @@ class QualificationDetailApi(APIView):
         )
         serializer = QualificationSerializer(qualification, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        try:
-            qualification = qualifications.qualification_type_update(
-                actor=request.user, qualification=qualification, **serializer.validated_data
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        qualification = qualifications.qualification_type_update(
+            actor=request.user, qualification=qualification, **serializer.validated_data
+        )
         qualification.question_count = qualification.questions.count()
         return Response(QualificationSerializer(qualification).data)
 
@@ -129,18 +121,15 @@ class QuestionListApi(APIView):
         serializer = QuestionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            question = qualifications.qualification_question_create(
-                actor=request.user,
-                qualification=qualification,
-                template_type=data["template_type"],
-                label_config=data.get("label_config", {}),
-                data=data["data"],
-                answer_key=data["answer_key"],
-                explanation=data.get("explanation", ""),
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        question = qualifications.qualification_question_create(
+            actor=request.user,
+            qualification=qualification,
+            template_type=data["template_type"],
+            label_config=data.get("label_config", {}),
+            data=data["data"],
+            answer_key=data["answer_key"],
+            explanation=data.get("explanation", ""),
+        )
         return Response(QuestionSerializer(question).data, status=status.HTTP_201_CREATED)
 
 
@@ -164,10 +153,7 @@ def _grant_change(request, qualification_id: int, input_serializer, change, http
     serializer.is_valid(raise_exception=True)
     data = dict(serializer.validated_data)
     worker = selectors.worker_get_for_manager(user=request.user, worker_id=data.pop("worker"))
-    try:
-        grant = change(actor=request.user, worker=worker, qualification=qualification, **data)
-    except WorkforceError as error:
-        return _refused(error)
+    grant = change(actor=request.user, worker=worker, qualification=qualification, **data)
     return Response(GrantSerializer(grant).data, status=http_status)
 
 

@@ -9,10 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from marketplace.models import QualityAction
-from workers.api.common import IsManager, _error, _refused
+from workers.api.common import IsManager, _error
 from workers.models import QualityReview
 from workers.selectors import quality as selectors
-from workers.services.errors import WorkforceError
 from workers.services.quality_review import ESCALATIONS, quality_action_review
 
 
@@ -134,16 +133,13 @@ class QualityActionReviewApi(APIView):
         serializer = ReviewInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        try:
-            quality_action_review(
-                actor=request.user,
-                quality_action_id=quality_action_id,
-                confirm=data["decision"] == "confirm",
-                escalate_to=data["escalate_to"],
-                reason=data["reason"],
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        quality_action_review(
+            actor=request.user,
+            quality_action_id=quality_action_id,
+            confirm=data["decision"] == "confirm",
+            escalate_to=data["escalate_to"],
+            reason=data["reason"],
+        )
         action = selectors.quality_action_get_reviewable(
             user=request.user, quality_action_id=quality_action_id
         )

@@ -9,14 +9,12 @@ from config.api import error_response
 from workers.api.common import (
     IsManager,
     _error,
-    _refused,
 )
 from workers.api.serializers import (
     RequirementSerializer,
 )
 from workers.selectors import workforce as selectors
 from workers.services import requirements
-from workers.services.errors import WorkforceError
 
 
 class RequirementListApi(APIView):
@@ -55,16 +53,13 @@ class RequirementListApi(APIView):
                 "The request has invalid fields.",
                 fields={"qualification": ["No such qualification."]},
             )
-        try:
-            requirement = requirements.requirement_create(
-                project=project,
-                kind=data["kind"],
-                qualification=qualification,
-                value=data.get("value"),
-                locales=data.get("locales"),
-            )
-        except WorkforceError as error:
-            return _refused(error)
+        requirement = requirements.requirement_create(
+            project=project,
+            kind=data["kind"],
+            qualification=qualification,
+            value=data.get("value"),
+            locales=data.get("locales"),
+        )
         return Response(RequirementSerializer(requirement).data, status=status.HTTP_201_CREATED)
 
 

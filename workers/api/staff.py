@@ -11,7 +11,6 @@ from workers.api.common import (
     ReasonInputSerializer,
     _action_responses,
     _error,
-    _refused,
 )
 from workers.api.serializers import (
     AuditEntrySerializer,
@@ -25,7 +24,6 @@ from workers.models import (
 from workers.selectors import workforce as selectors
 from workers.selectors.stats import skill_levels_current
 from workers.services import moderation
-from workers.services.errors import WorkforceError
 from workers.services.skill_levels import skill_levels_reset, skill_levels_set
 
 
@@ -119,10 +117,7 @@ class SkillLevelsApi(APIView):
     )
     def put(self, request):
         levels = request.data.get("levels") if isinstance(request.data, dict) else None
-        try:
-            return _levels_response(skill_levels_set(actor=request.user, levels=levels))
-        except WorkforceError as error:
-            return _refused(error)
+        return _levels_response(skill_levels_set(actor=request.user, levels=levels))
 
     @extend_schema(
         summary="Back to the default thresholds (staff)", responses={200: _levels, 403: _error}

@@ -11,7 +11,6 @@ from workers.api.common import (
     ReasonInputSerializer,
     _action_responses,
     _error,
-    _refused,
 )
 from workers.api.serializers import (
     GrantSerializer,
@@ -21,7 +20,6 @@ from workers.api.serializers import (
 from workers.selectors import workforce as selectors
 from workers.selectors.quality import worker_page_with_quality
 from workers.services import moderation
-from workers.services.errors import WorkforceError
 
 
 class ProjectRefSerializer(serializers.Serializer):
@@ -133,10 +131,7 @@ class _WorkerActionApi(APIView):
         worker = selectors.worker_get_for_manager(user=request.user, worker_id=worker_id)
         serializer = self.input_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        try:
-            self.perform(request.user, worker, serializer.validated_data)
-        except WorkforceError as error:
-            return _refused(error)
+        self.perform(request.user, worker, serializer.validated_data)
         return Response({"ok": True})
 
 

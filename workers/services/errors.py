@@ -1,14 +1,11 @@
 """Refusals of workforce operations. ``code`` is the API error code; the message is for people."""
 
+from config.errors import DomainError
 
-class WorkforceError(Exception):
+
+class WorkforceError(DomainError):
     code = "invalid_state"
     http_status = 409
-
-    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None):
-        super().__init__(message)
-        self.message = message
-        self.fields = fields or {}
 
 
 class InvalidInput(WorkforceError):
