@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Run the whole test suite on PostgreSQL and Redis: installs what is missing (virtualenv,
 # packages, Debian's chromium and redis-server), starts the services if they are down, then runs
-# ruff, the migrations check and pytest. Extra arguments go to pytest.
+# ruff, the architecture contracts, the migrations check and pytest. Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
@@ -37,6 +37,8 @@ export DJANGO_SETTINGS_MODULE=config.settings.test
 echo "== ruff"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
+echo "== architecture (import-linter contracts in .importlinter)"
+.venv/bin/lint-imports --no-cache
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== pytest"
