@@ -37,10 +37,10 @@ from _seed import insert_bench_workers  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accounts.models import RequesterAccount  # noqa: E402
+from marketplace.exporting.download import results_response  # noqa: E402
 from marketplace.models import Project, ProjectStatus, Task, TemplateType  # noqa: E402
 from marketplace.services.aggregation import project_aggregate  # noqa: E402
 from marketplace.task_types import task_type  # noqa: E402
-from marketplace.views.results import results_response  # noqa: E402
 
 WORKERS = 5000
 LABELS = ["0", "1", "2", "3"]

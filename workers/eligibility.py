@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from marketplace.models import Project
+from marketplace.selectors.projects import project_list_open_for_work
 from marketplace.services.assignments import ProjectNotAvailable
 from workers.models import (
     ProjectRequirement,
@@ -253,3 +254,16 @@ def eligible_project_ids(*, worker: User, project_ids: Iterable[int]) -> Iterato
     for project_id in project_ids:
         if not unmet_requirements_cached(worker=worker, project_id=project_id):
             yield project_id
+
+
+MAX_PROJECTS_CHECKED = 50
+
+
+def locked_projects(worker) -> list[dict]:
+    """Active projects the worker may not work on, with the reasons."""
+    locked = []
+    for project in project_list_open_for_work()[:MAX_PROJECTS_CHECKED]:
+        reasons = unmet_requirements_cached(worker=worker, project_id=project.pk)
+        if reasons:
+            locked.append({"project": project, "reasons": reasons})
+    return locked

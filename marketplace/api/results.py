@@ -15,6 +15,7 @@ from accounts.permissions import IsRequester, IsWorker
 from config.api import error_response
 from marketplace.aggregation import METHODS
 from marketplace.exporting import FORMATS
+from marketplace.exporting.download import results_response
 from marketplace.models import Project, ProjectBlock, QualityAction, WorkerProjectStats
 from marketplace.selectors import projects as selectors
 from marketplace.services.aggregation import aggregation_method_set
@@ -30,7 +31,6 @@ from marketplace.services.quality import (
     worker_unblock,
 )
 from marketplace.tasks import aggregate_project
-from marketplace.views.results import results_response
 
 
 class ResultsApi(APIView):

@@ -1,5 +1,5 @@
 """Writers for the results download: one function per file format, each taking the records of
-``marketplace.views.results.results_records`` (one dict per regular task, in id order) and
+``marketplace.exporting.download.results_records`` (one dict per regular task, in id order) and
 yielding the file piece by piece, so a million tasks stream in flat memory. Formats are
 described in docs/file-formats.md ("Downloading results").
 

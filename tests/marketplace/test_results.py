@@ -7,10 +7,10 @@ import json
 
 import pytest
 
+from marketplace.exporting import download as views_results
 from marketplace.services import assignments as assignments_service
 from marketplace.services.aggregation import project_aggregate
 from marketplace.services.assignments import assignment_claim, assignment_submit
-from marketplace.views import results as views_results
 from tests.marketplace.factories import ProjectFactory, TaskFactory, WorkerFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import worker_required
+from workers.eligibility import locked_projects
 from workers.selectors import workforce as selectors
 from workers.selectors.stats import worker_stats
 from workers.services.notifications import notification_mark_read
-from workers.views.qualifications import locked_projects
 
 
 @worker_required

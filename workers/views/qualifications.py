@@ -13,15 +13,13 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import worker_required
-from marketplace.selectors.projects import project_list_open_for_work
 from marketplace.task_types import task_type
-from workers.eligibility import unmet_requirements_cached
+from workers.eligibility import locked_projects
 from workers.models import QualificationKind
 from workers.selectors import workforce as selectors
 from workers.services import qualifications
 from workers.services.errors import WorkforceError
 
-MAX_PROJECTS_CHECKED = 50
 DRAWN_TYPES = ("spans", "bounding_boxes")
 
 
@@ -52,16 +50,6 @@ def answer_from_post(template_type: str, post) -> object:
         except ValueError:
             return raw
     return raw
-
-
-def locked_projects(worker) -> list[dict]:
-    """Active projects the worker may not work on, with the reasons."""
-    locked = []
-    for project in project_list_open_for_work()[:MAX_PROJECTS_CHECKED]:
-        reasons = unmet_requirements_cached(worker=worker, project_id=project.pk)
-        if reasons:
-            locked.append({"project": project, "reasons": reasons})
-    return locked
 
 
 @worker_required

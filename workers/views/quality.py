@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from workers.selectors import quality as selectors
 from workers.services.errors import WorkforceError
 from workers.services.quality_review import quality_action_review
-from workers.views.workforce import _ns, manager_required
+from workers.views.common import _ns, manager_required
 
 # One button per outcome: "<confirm|dismiss>[:<escalation>]".
 OUTCOMES = {

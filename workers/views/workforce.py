@@ -6,13 +6,9 @@ under /requester/workforce/ and /staff/workforce/; ``ns`` tells templates which 
 Tenancy is in workers.selectors.workforce (other organisations' rows are 404).
 """
 
-from functools import wraps
-
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.views.decorators.http import require_POST
 
 from workers.forms import (
@@ -29,31 +25,7 @@ from workers.selectors import workforce as selectors
 from workers.selectors.quality import worker_page_with_quality
 from workers.services import moderation, qualifications, requirements
 from workers.services.errors import WorkforceError
-
-
-def manager_required(view):
-    @login_required
-    @wraps(view)
-    def wrapped(request, *args, **kwargs):
-        if not (request.user.is_requester or request.user.is_staff):
-            raise PermissionDenied
-        return view(request, *args, **kwargs)
-
-    return wrapped
-
-
-def _ns(request) -> str:
-    return "workforce:staff_" if request.user.is_staff else "workforce:requester_"
-
-
-def _redirect(request, name: str, *args):
-    return redirect(_ns(request) + name, *args)
-
-
-def _show_errors(request, error: WorkforceError) -> None:
-    details = "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.fields.items())
-    messages.error(request, f"{error.message} {details}".strip())
-
+from workers.views.common import _ns, _redirect, _show_errors, manager_required
 
 # --- Qualification types ----------------------------------------------------------------------
 
