@@ -40,7 +40,7 @@ from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import RequesterAccount, Role, User  # noqa: E402
 from marketplace.models import Project, ProjectStatus, Task, TemplateType  # noqa: E402
-from marketplace.services.quality import worker_stats_refresh  # noqa: E402
+from marketplace.services.worker_stats import worker_stats_refresh  # noqa: E402
 from marketplace.task_types import task_type  # noqa: E402
 
 TARGET_MS = 300

@@ -18,16 +18,18 @@ from marketplace.exporting import FORMATS
 from marketplace.exporting.download import results_response
 from marketplace.models import Project, ProjectBlock, QualityAction, WorkerProjectStats
 from marketplace.selectors import projects as selectors
+from marketplace.selectors.quality import (
+    project_blocks_for_worker,
+    project_budget_saved,
+    quality_actions_for_worker,
+    worker_stats_for_project,
+)
 from marketplace.services.aggregation import aggregation_method_set
 from marketplace.services.quality import (
     QUALITY_SETTINGS,
     QualityError,
-    project_blocks_for_worker,
-    project_budget_saved,
-    quality_actions_for_worker,
     quality_settings_update,
     worker_block,
-    worker_stats_for_project,
     worker_unblock,
 )
 from marketplace.tasks import aggregate_project

@@ -34,7 +34,7 @@ from marketplace.services.aggregation_labels import (
 )
 from marketplace.services.aggregation_structured import aggregate_structured
 from marketplace.services.dynamic_overlap import tasks_close_confident
-from marketplace.services.quality import worker_stats_refresh
+from marketplace.services.worker_stats import worker_stats_refresh
 from marketplace.task_types import task_type
 
 # pg_advisory_lock(class, project id): one aggregation run per project at a time.

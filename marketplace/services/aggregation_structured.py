@@ -17,7 +17,7 @@ from marketplace.aggregation.spans import aggregate_spans
 from marketplace.aggregation.text import aggregate_text
 from marketplace.models import Project
 from marketplace.services.aggregation_labels import READ_CHUNK, Labels, counted_answers
-from marketplace.services.quality import answers_match
+from marketplace.services.worker_stats import answers_match
 
 
 def aggregate_structured(project: Project, kind: str, method: str) -> Labels:

@@ -2,7 +2,7 @@
 final labels, the model's skill, median answer time), the quality rules that run after every
 submission, blocks (which the claim SQL enforces) and the log of quality actions shown to
 workers. The figures live in ``worker_stats.py`` and the reads in
-``marketplace/selectors_quality.py``; both are re-exported here. Flows: docs/quality.md.
+``marketplace/selectors/quality.py``. Flows: docs/quality.md.
 """
 
 from __future__ import annotations
@@ -27,18 +27,7 @@ from marketplace.models import (
     ReviewStatus,
     WorkerProjectStats,
 )
-from marketplace.selectors.quality import (  # noqa: F401 - the public names, as before
-    BudgetSaved,
-    project_blocks_for_worker,
-    project_budget_saved,
-    quality_actions_for_project,
-    quality_actions_for_worker,
-    worker_stats_for_project,
-)
-from marketplace.services.worker_stats import (  # noqa: F401
-    WILSON_Z,
-    answers_match,
-    wilson_interval,
+from marketplace.services.worker_stats import (
     worker_stats_refresh,
 )
 

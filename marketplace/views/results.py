@@ -13,16 +13,18 @@ from marketplace.exporting import FORMATS, formats_for
 from marketplace.exporting.download import results_response
 from marketplace.models import Project
 from marketplace.selectors import projects as selectors
-from marketplace.services.aggregation import AggregationError, aggregation_method_set
-from marketplace.services.quality import (
-    QualityError,
+from marketplace.selectors.quality import (
     project_blocks_for_worker,
     project_budget_saved,
     quality_actions_for_project,
     quality_actions_for_worker,
+    worker_stats_for_project,
+)
+from marketplace.services.aggregation import AggregationError, aggregation_method_set
+from marketplace.services.quality import (
+    QualityError,
     quality_settings_update,
     worker_block,
-    worker_stats_for_project,
     worker_unblock,
 )
 from marketplace.tasks import aggregate_project

@@ -1,5 +1,5 @@
 """Staff page of the ledger: balances per account kind, the journal, and the integrity re-count
-on demand. The same reads as ``GET /api/v1/staff/ledger/`` (payments/api_ledger.py)."""
+on demand. The same reads as ``GET /api/v1/staff/ledger/`` (payments/api/ledger.py)."""
 
 from django.shortcuts import render
 

@@ -19,7 +19,8 @@ from marketplace.models import (
 )
 from marketplace.services import assignments as assignments_service
 from marketplace.services.assignments import assignment_claim, assignment_submit
-from marketplace.services.quality import quality_rules_run, wilson_interval
+from marketplace.services.quality import quality_rules_run
+from marketplace.services.worker_stats import wilson_interval
 from tests.marketplace.factories import ProjectFactory, TaskFactory, WorkerFactory
 
 pytestmark = pytest.mark.django_db

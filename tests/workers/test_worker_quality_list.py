@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from marketplace.models import AssignmentStatus, ProjectBlock, QualityAction
-from marketplace.services.quality import wilson_interval, worker_stats_refresh
+from marketplace.services.worker_stats import wilson_interval, worker_stats_refresh
 from tests.marketplace.factories import AssignmentFactory, ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

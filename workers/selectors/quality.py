@@ -33,7 +33,7 @@ from marketplace.models import (
     QualityRule,
     WorkerProjectStats,
 )
-from marketplace.services.quality import wilson_interval
+from marketplace.services.worker_stats import wilson_interval
 from workers.selectors.workforce import worker_annotate_for_manager
 from workers.services.quality_review import REVIEWABLE_KINDS
 

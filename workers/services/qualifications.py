@@ -18,7 +18,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 
 from accounts.models import User
-from marketplace.services.quality import answers_match
+from marketplace.services.worker_stats import answers_match
 from marketplace.task_types import ValidationProblem, task_type
 from workers.eligibility import eligibility_invalidate
 from workers.models import (
