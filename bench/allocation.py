@@ -13,7 +13,7 @@ load generator (asyncio streams speaking raw HTTP/1.1 with keep-alive; an httpx 
 its own core).
 
 1. Capacity: ``--workers`` workers loop claim -> submit with no pause for ``--seconds``.
-2. Reference, right after: the claim and submit SQL alone, no HTTP and no Django, on a project of
+2. Reference: the claim and submit SQL alone, no HTTP and no Django, for as long, on a project of
    its own (``--reference-tasks`` tasks, the same overlap and gold share, its own ``--workers``
    workers, so no counter of the measured project moves). The statements are not written here:
    a setup step runs the product's ``assignment_claim`` and ``assignment_submit`` for a capture
@@ -27,12 +27,14 @@ its own core).
    holds that many), each thread cycling through its share of the workers so that a worker
    never has two cycles at once, as over HTTP. What the reference leaves out (HTTP, DRF, token
    and eligibility cache reads, answer validation, the queued quality check) is what the
-   ratio prices.
+   ratio prices. With ``--rounds N`` the two phases alternate N times (``--seconds`` / N each),
+   so both see the machine in the same state when other load comes and goes.
 3. Latency at a realistic load: cycles start on a fixed schedule at ``--rate`` per second (open
    loop, as many simulated workers as needed) for ``--seconds``; claim latency counts from the
    scheduled start (so a late generator shows up as latency), submit from its send.
-Then the database is checked: tasks over their overlap, duplicate (task, worker) pairs, and
-answers the client was told were saved but are missing or different. CPU steal (the share of
+Then the database is checked: tasks over their overlap, duplicate (task, worker) pairs and
+counters that disagree with the assignments (both projects), and answers the HTTP client was
+told were saved but are missing or different. CPU steal (the share of
 CPU time the host gave to other guests, from /proc/stat) is printed for the capacity and
 reference phases and for the whole run: a machine with steal runs both figures slower, so
 compare the ratio across machines, the absolute figures only on a quiet one.
@@ -237,6 +239,15 @@ class Stats:
         self.empty = 0
         self.errors: dict[int, int] = {}
         self.saved: list[tuple[int, int, str]] = []  # (assignment, worker token index, answer)
+
+    def add(self, other: Stats) -> None:
+        self.claim_ms += other.claim_ms
+        self.submit_ms += other.submit_ms
+        self.cycles += other.cycles
+        self.empty += other.empty
+        for key, count in other.errors.items():
+            self.errors[key] = self.errors.get(key, 0) + count
+        self.saved += other.saved
 
 
 async def cycle(client: Client, index: int, project: int, stats: Stats, started: float) -> None:
@@ -501,23 +512,43 @@ def reference(*, dsn, statements, setup, workers, processes, threads, seconds):
 # --- CPU steal --------------------------------------------------------------------------------
 
 
-def cpu_times() -> tuple[int, int] | None:
-    """(steal, total) jiffies of all CPUs since boot from /proc/stat; None where there is none.
-    Total is user + nice + system + idle + iowait + irq + softirq + steal (guest time is
-    already counted in user and nice)."""
-    try:
-        with open("/proc/stat") as stat:
-            fields = stat.readline().split()
-    except OSError:
-        return None
-    values = [int(value) for value in fields[1:9]]
-    return values[7], sum(values)
+class CpuTimes:
+    """Steal and total CPU time (jiffies of all CPUs, from /proc/stat) summed over the blocks
+    run under ``with``. Total is user + nice + system + idle + iowait + irq + softirq + steal
+    (guest time is already counted in user and nice)."""
 
+    def __init__(self):
+        self.steal = self.total = 0
+        self._start: tuple[int, int] | None = None
 
-def steal_percent(before, after) -> str:
-    if before is None or after is None or after[1] == before[1]:
-        return "n/a"
-    return f"{100 * (after[0] - before[0]) / (after[1] - before[1]):.1f}"
+    @staticmethod
+    def read() -> tuple[int, int] | None:
+        try:
+            with open("/proc/stat") as stat:
+                fields = stat.readline().split()
+        except OSError:  # not Linux
+            return None
+        values = [int(value) for value in fields[1:9]]
+        return values[7], sum(values)
+
+    def start(self) -> CpuTimes:
+        self._start = self.read()
+        return self
+
+    def stop(self) -> None:
+        end = self.read()
+        if self._start is not None and end is not None:
+            self.steal += end[0] - self._start[0]
+            self.total += end[1] - self._start[1]
+
+    def __enter__(self) -> CpuTimes:
+        return self.start()
+
+    def __exit__(self, *_exc) -> None:
+        self.stop()
+
+    def steal_percent(self) -> str:
+        return f"{100 * self.steal / self.total:.1f}" if self.total else "n/a"
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -583,6 +614,12 @@ def main() -> None:
         help="tasks of the reference project (the bare SQL runs several times faster)",
     )
     parser.add_argument("--seconds", type=float, default=20.0, help="per phase")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="alternate capacity and reference this many times (--seconds in all each)",
+    )
     parser.add_argument("--rate", type=float, default=100.0, help="paced cycles per second")
     parser.add_argument("--processes", type=int, default=2, help="gunicorn workers")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker")
@@ -601,7 +638,7 @@ def main() -> None:
 
     import redis
 
-    run_start = cpu_times()
+    run_cpu = CpuTimes().start()
     queue = redis.Redis.from_url(args.broker_url)
     queue.flushdb()
     recreate_database(args.database)
@@ -630,11 +667,6 @@ def main() -> None:
     try:
         # Warm-up: every worker's token into the cache, every connection open.
         asyncio.run(capacity(args.port, tokens, project, 1.0))
-        cap_start = cpu_times()
-        cap, cap_elapsed = asyncio.run(capacity(args.port, tokens, project, args.seconds))
-        cap_steal = steal_percent(cap_start, cpu_times())
-        report("capacity", cap, cap_elapsed)
-        # Right after capacity, so both see the machine in the same state.
         run_reference = {
             "dsn": os.environ["DATABASE_URL"],
             "statements": statements,
@@ -644,9 +676,23 @@ def main() -> None:
             "threads": args.threads,
         }
         reference(**run_reference, seconds=1.0)  # warm-up, as for HTTP
-        ref_start = cpu_times()
-        ref, ref_elapsed = reference(**run_reference, seconds=args.seconds)
-        ref_steal = steal_percent(ref_start, cpu_times())
+        # Capacity and the reference alternate (``--rounds`` times, ``--seconds`` in all each),
+        # so both see the machine in the same state even when other load comes and goes.
+        cap, ref = Stats(), Stats()
+        cap_elapsed = ref_elapsed = 0.0
+        cap_cpu, ref_cpu = CpuTimes(), CpuTimes()
+        for _ in range(args.rounds):
+            with cap_cpu:
+                stats, elapsed = asyncio.run(
+                    capacity(args.port, tokens, project, args.seconds / args.rounds)
+                )
+            cap.add(stats)
+            cap_elapsed += elapsed
+            with ref_cpu:
+                stats, elapsed = reference(**run_reference, seconds=args.seconds / args.rounds)
+            ref.add(stats)
+            ref_elapsed += elapsed
+        report("capacity", cap, cap_elapsed)
         report("bare SQL reference", ref, ref_elapsed)
         pace, pace_elapsed = asyncio.run(paced(args.port, tokens, project, args.seconds, args.rate))
         report(f"paced at {args.rate:g}/s", pace, pace_elapsed)
@@ -684,14 +730,15 @@ def main() -> None:
         f"over_assigned={checks['over_assigned']} duplicate_pairs={checks['duplicate_pairs']} "
         f"lost_answers={checks['lost_answers']}"
     )
-    run_steal = steal_percent(run_start, cpu_times())
+    run_cpu.stop()
+    run_steal = run_cpu.steal_percent()
     print(
         f"allocation_vs_sql: cycles_per_s={capacity_cps:.0f} "
         f"reference_sql_cycles_per_s={reference_cps:.0f} "
         f"ratio={capacity_cps / reference_cps if reference_cps else float('nan'):.3f} "
         f"connections={args.processes * args.threads} "
         f"cpu_steal_pct={run_steal} "
-        f"(capacity phase {cap_steal}, reference phase {ref_steal})"
+        f"(capacity phase {cap_cpu.steal_percent()}, reference phase {ref_cpu.steal_percent()})"
     )
 
 
