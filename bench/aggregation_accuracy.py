@@ -1,8 +1,9 @@
 """Accuracy on gold of our aggregation methods vs crowd-kit 1.4.2, on the ten shared data sets.
 
-Run in the bench environment (crowd-kit is imported lazily, only here):
+Run with the interpreter of the bench environment (crowd-kit is imported lazily, only here),
+which bench/setup_bench_env.sh creates (in .venv-bench unless told another folder):
     bash bench/setup_bench_env.sh
-    .venv-bench/bin/python bench/aggregation_accuracy.py [--datasets ../shared/datasets]
+    python bench/aggregation_accuracy.py [--datasets ../shared/datasets]
         [--only NAME ...] [--no-crowdkit] [--processes 2]
 
 Every (data set, side, method) fit is one job; jobs run in a pool of ``--processes`` worker

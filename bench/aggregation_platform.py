@@ -1,7 +1,7 @@
 """The aggregation service on 1,000,000 answers in PostgreSQL: load, aggregate, store, close.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/quorum_bench \\
-        .venv/bin/python bench/aggregation_platform.py [--tasks 200000] [--answers-per-task 5]
+        python bench/aggregation_platform.py [--tasks 200000] [--answers-per-task 5]
 
 Creates a throw-away database (Django's test database for DATABASE_URL, dropped at the end),
 fills one classification project in SQL: 200,000 tasks x 5 answers from 5,000 workers of mixed

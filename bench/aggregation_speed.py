@@ -1,7 +1,10 @@
 """Speed and peak memory of our Dawid-Skene and GLAD vs crowd-kit's DS on synthetic answers.
 
-    .venv-bench/bin/python bench/aggregation_speed.py [--answers 1000000] [--repeat 2]
+    python bench/aggregation_speed.py [--answers 1000000] [--repeat 2]
         [--crowdkit-glad]
+
+Run with the interpreter of the bench environment (bash bench/setup_bench_env.sh); both sides'
+subprocesses start from that same interpreter.
 
 Synthetic data (seeded): tasks x 5 answers, workers = tasks / 40 of mixed reliability (good,
 mediocre, spammers answering uniformly at random), 4 classes. Each side runs in its own

@@ -1,6 +1,6 @@
 """Dynamic overlap: stop collecting answers for a task once its label is settled.
 
-    .venv/bin/python bench/dynamic_overlap.py [--datasets ../shared/datasets]
+    python bench/dynamic_overlap.py [--datasets ../shared/datasets]
         [--rule platform|ds] [--target 0.95] [--min 3] [--refit 0.02] [--seed 0]
 
 Replays each shared data set in a seeded random order of answers, as a platform would receive

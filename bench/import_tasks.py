@@ -1,7 +1,7 @@
 """Import benchmark: a generated CSV of N rows (default 1,000,000) imported into PostgreSQL
 through the product's own path (import_start → Celery task → streaming parser → COPY).
 
-    .venv/bin/python bench/import_tasks.py [--rows 1000000] [--small-rows 250000] [--gold-every 10]
+    python bench/import_tasks.py [--rows 1000000] [--small-rows 250000] [--gold-every 10]
 
 A 250,000-row file (``--small-rows``) is imported first, so the memory line shows the rise in
 peak RSS at both sizes side by side: flat memory rises the same. Prints the figures beside the

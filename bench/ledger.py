@@ -2,7 +2,7 @@
 time single approvals (one at a time, then from many threads at once), then check every ledger
 invariant with SQL.
 
-    .venv/bin/python bench/ledger.py [--approvals 100000] [--singles 1000] [--threads 16]
+    python bench/ledger.py [--approvals 100000] [--singles 1000] [--threads 16]
         [--concurrent 250] [--compare-one-fee-account] [--keep]
 
 Re-creates the database ``quorum_bench_ledger`` (dropped at the end unless ``--keep``) and seeds

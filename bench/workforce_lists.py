@@ -2,7 +2,7 @@
 and the staff queue of quality flags and blocks.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/quorum_bench \\
-        .venv/bin/python bench/workforce_lists.py [--workers 5000]
+        python bench/workforce_lists.py [--workers 5000]
 
 Creates a throw-away database (Django's test database for DATABASE_URL, dropped at the end) and
 fills it in SQL: one requester organisation with 8 projects and another with 2, 20 tasks each
