@@ -39,6 +39,12 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== architecture (import-linter contracts in .importlinter)"
 .venv/bin/lint-imports --no-cache
+echo "== docs"
+# Not --quiet: mkdocs counts only the warnings it logs, so --quiet would let --strict pass them.
+docs_log=$(mktemp)
+NO_MKDOCS_2_WARNING=1 .venv/bin/mkdocs build --strict --site-dir site >"$docs_log" 2>&1 \
+  || { cat "$docs_log"; rm -f "$docs_log"; exit 1; }
+rm -f "$docs_log"
 echo "== migrations are up to date"
 .venv/bin/python manage.py makemigrations --check --dry-run
 echo "== pytest"
