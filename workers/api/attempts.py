@@ -16,7 +16,7 @@ from workers.api.serializers import (
     GrantSerializer,
 )
 from workers.selectors import workforce as selectors
-from workers.services import qualifications
+from workers.services import qualification_attempts, qualification_grants
 from workers.services.errors import WorkforceError
 
 
@@ -32,7 +32,9 @@ class AttemptStartApi(APIView):
     def post(self, request, qualification_id: int):
         qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
         try:
-            attempt = qualifications.attempt_start(worker=request.user, qualification=qualification)
+            attempt = qualification_attempts.attempt_start(
+                worker=request.user, qualification=qualification
+            )
         except WorkforceError as error:
             return _refused(error)
         return Response(AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
@@ -49,7 +51,7 @@ class QualificationRequestApi(APIView):
     def post(self, request, qualification_id: int):
         qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
         try:
-            grant = qualifications.qualification_request(
+            grant = qualification_grants.qualification_request(
                 worker=request.user, qualification=qualification
             )
         except WorkforceError as error:
@@ -108,7 +110,7 @@ class AttemptAnswerApi(APIView):
         serializer.is_valid(raise_exception=True)
         question_id = serializer.validated_data["question"]
         try:
-            attempt = qualifications.attempt_answer(
+            attempt = qualification_attempts.attempt_answer(
                 worker=request.user,
                 attempt_id=attempt_id,
                 question_id=question_id,
@@ -116,7 +118,9 @@ class AttemptAnswerApi(APIView):
             )
         except WorkforceError as error:
             return _refused(error)
-        feedback = qualifications.training_feedback(attempt=attempt, question_id=question_id)
+        feedback = qualification_attempts.training_feedback(
+            attempt=attempt, question_id=question_id
+        )
         return Response({"question": question_id, "feedback": feedback})
 
 
@@ -143,7 +147,7 @@ class AttemptSubmitApi(APIView):
                 fields={"answers": ["An object of question id to answer."]},
             )
         try:
-            attempt = qualifications.attempt_submit(
+            attempt = qualification_attempts.attempt_submit(
                 worker=request.user, attempt_id=attempt_id, answers=answers
             )
         except WorkforceError as error:

@@ -22,7 +22,7 @@ from workers.models import (
     QualificationType,
 )
 from workers.selectors import workforce as selectors
-from workers.services import qualifications
+from workers.services import qualification_authoring, qualification_grants
 from workers.services.errors import WorkforceError
 
 
@@ -57,7 +57,7 @@ class QualificationListApi(generics.ListCreateAPIView):
         serializer = QualificationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
-            qualification = qualifications.qualification_type_create(
+            qualification = qualification_authoring.qualification_type_create(
                 actor=request.user, **serializer.validated_data
             )
         except WorkforceError as error:
@@ -92,7 +92,7 @@ class QualificationDetailApi(APIView):
         serializer = QualificationSerializer(qualification, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         try:
-            qualification = qualifications.qualification_type_update(
+            qualification = qualification_authoring.qualification_type_update(
                 actor=request.user, qualification=qualification, **serializer.validated_data
             )
         except WorkforceError as error:
@@ -130,7 +130,7 @@ class QuestionListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         try:
-            question = qualifications.qualification_question_create(
+            question = qualification_authoring.qualification_question_create(
                 actor=request.user,
                 qualification=qualification,
                 template_type=data["template_type"],
@@ -196,7 +196,7 @@ class QualificationGrantListApi(APIView):
             request,
             qualification_id,
             GrantInputSerializer,
-            qualifications.qualification_grant,
+            qualification_grants.qualification_grant,
             status.HTTP_201_CREATED,
         )
 
@@ -214,6 +214,6 @@ class QualificationRevokeApi(APIView):
             request,
             qualification_id,
             RevokeInputSerializer,
-            qualifications.qualification_revoke,
+            qualification_grants.qualification_revoke,
             status.HTTP_200_OK,
         )
