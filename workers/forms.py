@@ -6,7 +6,7 @@ from django import forms
 
 from marketplace.models import TemplateType
 from workers.models import QualificationType, RequirementKind
-from workers.services.qualifications import TYPE_FIELDS
+from workers.services.qualification_authoring import TYPE_FIELDS
 
 
 class QualificationTypeForm(forms.ModelForm):

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from marketplace.models import Assignment
 from tests.marketplace.factories import ProjectFactory, TaskFactory
-from tests.workers.test_qualifications import QUESTIONS, make_test
+from tests.workers.factories import QUESTIONS, make_test
 from workers.models import RequirementKind, WorkerQualification
 from workers.services.requirements import requirement_create
 

@@ -6,7 +6,7 @@ from django.test import Client
 from playwright.sync_api import Page, expect
 
 from workers.models import QualificationAttempt, QualificationKind, WorkerQualification
-from workers.services.qualifications import (
+from workers.services.qualification_authoring import (
     qualification_question_create,
     qualification_type_create,
 )

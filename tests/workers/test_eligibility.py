@@ -6,7 +6,7 @@ from django.utils import timezone
 from marketplace.models import Assignment, AssignmentStatus, ReviewStatus
 from marketplace.services.assignments import ProjectNotAvailable, assignment_claim
 from tests.marketplace.factories import ProjectFactory, TaskFactory
-from tests.workers.test_qualifications import make_test, take
+from tests.workers.factories import make_test, take
 from workers.eligibility import RequirementsNotMet, unmet_requirements
 from workers.models import QualificationKind, RequirementKind, WorkerProfile
 from workers.services.moderation import (
@@ -15,7 +15,8 @@ from workers.services.moderation import (
     worker_suspend,
     worker_unsuspend,
 )
-from workers.services.qualifications import qualification_revoke, qualification_type_create
+from workers.services.qualification_authoring import qualification_type_create
+from workers.services.qualification_grants import qualification_revoke
 from workers.services.requirements import requirement_create, requirement_delete
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -6,9 +6,9 @@ import threading
 import pytest
 from django.db import connection
 
-from tests.workers.test_qualifications import answers_for, make_test
+from tests.workers.factories import answers_for, make_test
 from workers.models import Notification, QualificationAttempt, WorkerQualification
-from workers.services.qualifications import attempt_start, attempt_submit
+from workers.services.qualification_attempts import attempt_start, attempt_submit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 THREADS = 6

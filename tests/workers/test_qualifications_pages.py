@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from marketplace.models import Assignment, AssignmentStatus
 from tests.marketplace.factories import ProjectFactory, TaskFactory
-from tests.workers.test_qualifications import make_test
+from tests.workers.factories import make_test
 from workers.models import (
     AuditLogEntry,
     ProjectRequirement,

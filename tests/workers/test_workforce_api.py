@@ -9,9 +9,9 @@ from django.urls import reverse
 
 from marketplace.models import Assignment, AssignmentStatus
 from tests.marketplace.factories import ProjectFactory, TaskFactory
-from tests.workers.test_qualifications import make_test
+from tests.workers.factories import make_test
 from workers.models import QualificationKind, RequirementKind
-from workers.services.qualifications import (
+from workers.services.qualification_authoring import (
     qualification_question_create,
     qualification_type_create,
 )

@@ -15,7 +15,7 @@ from workers.api.serializers import (
     GrantSerializer,
 )
 from workers.selectors import workforce as selectors
-from workers.services import qualifications
+from workers.services import qualification_attempts, qualification_grants
 
 
 class AttemptStartApi(APIView):
@@ -29,7 +29,9 @@ class AttemptStartApi(APIView):
     )
     def post(self, request, qualification_id: int):
         qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
-        attempt = qualifications.attempt_start(worker=request.user, qualification=qualification)
+        attempt = qualification_attempts.attempt_start(
+            worker=request.user, qualification=qualification
+        )
         return Response(AttemptSerializer(attempt).data, status=status.HTTP_201_CREATED)
 
 
@@ -43,7 +45,7 @@ class QualificationRequestApi(APIView):
     )
     def post(self, request, qualification_id: int):
         qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
-        grant = qualifications.qualification_request(
+        grant = qualification_grants.qualification_request(
             worker=request.user, qualification=qualification
         )
         return Response(GrantSerializer(grant).data)
@@ -99,13 +101,15 @@ class AttemptAnswerApi(APIView):
         serializer = AttemptAnswerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         question_id = serializer.validated_data["question"]
-        attempt = qualifications.attempt_answer(
+        attempt = qualification_attempts.attempt_answer(
             worker=request.user,
             attempt_id=attempt_id,
             question_id=question_id,
             answer=serializer.validated_data["answer"],
         )
-        feedback = qualifications.training_feedback(attempt=attempt, question_id=question_id)
+        feedback = qualification_attempts.training_feedback(
+            attempt=attempt, question_id=question_id
+        )
         return Response({"question": question_id, "feedback": feedback})
 
 
@@ -131,7 +135,7 @@ class AttemptSubmitApi(APIView):
                 "The request has invalid fields.",
                 fields={"answers": ["An object of question id to answer."]},
             )
-        attempt = qualifications.attempt_submit(
+        attempt = qualification_attempts.attempt_submit(
             worker=request.user, attempt_id=attempt_id, answers=answers
         )
         return Response(AttemptSerializer(attempt).data)

@@ -21,7 +21,7 @@ from workers.models import (
     QualificationType,
 )
 from workers.selectors import workforce as selectors
-from workers.services import qualifications
+from workers.services import qualification_authoring, qualification_grants
 
 
 class QualificationListApi(generics.ListCreateAPIView):
@@ -54,7 +54,7 @@ class QualificationListApi(generics.ListCreateAPIView):
             return error_response("permission_denied", IsManager.message, status.HTTP_403_FORBIDDEN)
         serializer = QualificationSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        qualification = qualifications.qualification_type_create(
+        qualification = qualification_authoring.qualification_type_create(
             actor=request.user, **serializer.validated_data
         )
         qualification.question_count = 0
@@ -86,7 +86,7 @@ class QualificationDetailApi(APIView):
         )
         serializer = QualificationSerializer(qualification, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        qualification = qualifications.qualification_type_update(
+        qualification = qualification_authoring.qualification_type_update(
             actor=request.user, qualification=qualification, **serializer.validated_data
         )
         qualification.question_count = qualification.questions.count()
@@ -121,7 +121,7 @@ class QuestionListApi(APIView):
         serializer = QuestionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        question = qualifications.qualification_question_create(
+        question = qualification_authoring.qualification_question_create(
             actor=request.user,
             qualification=qualification,
             template_type=data["template_type"],
@@ -182,7 +182,7 @@ class QualificationGrantListApi(APIView):
             request,
             qualification_id,
             GrantInputSerializer,
-            qualifications.qualification_grant,
+            qualification_grants.qualification_grant,
             status.HTTP_201_CREATED,
         )
 
@@ -200,6 +200,6 @@ class QualificationRevokeApi(APIView):
             request,
             qualification_id,
             RevokeInputSerializer,
-            qualifications.qualification_revoke,
+            qualification_grants.qualification_revoke,
             status.HTTP_200_OK,
         )

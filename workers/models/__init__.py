@@ -10,6 +10,7 @@ from workers.models.moderation import (
 )
 from workers.models.profile import WorkerProfile
 from workers.models.qualifications import (
+    TESTED_KINDS,
     QualificationAttempt,
     QualificationKind,
     QualificationQuestion,
@@ -17,11 +18,18 @@ from workers.models.qualifications import (
     WorkerQualification,
 )
 from workers.models.requirements import ProjectRequirement, RequirementKind
-from workers.models.reviews import CONFIRMING_DECISIONS, QualityReview, ReviewDecision
+from workers.models.reviews import (
+    CONFIRMING_DECISIONS,
+    REVIEWABLE_KINDS,
+    QualityReview,
+    ReviewDecision,
+)
 from workers.models.skill_levels import SkillLevel
 
 __all__ = [
     "CONFIRMING_DECISIONS",
+    "REVIEWABLE_KINDS",
+    "TESTED_KINDS",
     "AuditAction",
     "AuditLogEntry",
     "Notification",

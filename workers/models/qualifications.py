@@ -26,6 +26,10 @@ class QualificationKind(models.TextChoices):
     MANUAL = "manual", "Granted by hand"
 
 
+# The kinds earned by taking a test (attempts, scoring, retakes); the others are granted.
+TESTED_KINDS = (QualificationKind.TEST, QualificationKind.TRAINING)
+
+
 class QualificationType(models.Model):
     # None: a platform-wide qualification, managed by staff and usable by every requester.
     account = models.ForeignKey(

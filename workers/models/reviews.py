@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import RequesterAccount
+from marketplace.models import QualityActionKind
 
 
 class ReviewDecision(models.TextChoices):
@@ -21,6 +22,9 @@ class ReviewDecision(models.TextChoices):
     ESCALATE_SUSPENSION = "escalate_suspension", "Confirmed: suspended from the platform"
     FALSE_POSITIVE = "false_positive", "Dismissed: false positive"
 
+
+# What a review applies to: flags and blocks (an unblock is itself an outcome, not reviewed).
+REVIEWABLE_KINDS = (QualityActionKind.FLAG, QualityActionKind.BLOCK)
 
 CONFIRMING_DECISIONS = (
     ReviewDecision.KEEP_BLOCK,

@@ -34,8 +34,8 @@ from marketplace.models import (
     WorkerProjectStats,
 )
 from marketplace.services.worker_stats import wilson_interval
+from workers.models import REVIEWABLE_KINDS
 from workers.selectors.workforce import worker_annotate_for_manager
-from workers.services.quality_review import REVIEWABLE_KINDS
 
 REVIEW_STATUSES = ("open", "reviewed", "all")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

@@ -5,7 +5,7 @@ simply not found (404, never 403, which would confirm they exist)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import Role, User
 from marketplace.models import Assignment, AssignmentStatus, Project, ReviewStatus
 from workers.models import (
+    TESTED_KINDS,
     AuditLogEntry,
     Notification,
     ProjectRequirement,
@@ -24,7 +25,6 @@ from workers.models import (
     WorkerQualification,
     WorkerSuspension,
 )
-from workers.services.qualifications import attempt_next_allowed_at
 
 # --- Qualifications ---------------------------------------------------------------------------
 
@@ -86,6 +86,44 @@ class QualificationStatus:
     @property
     def holds(self) -> bool:
         return self.grant is not None and self.grant.is_active_at(timezone.now())
+
+
+def _holds(worker: User, qualification: QualificationType, now: datetime) -> bool:
+    return (
+        WorkerQualification.objects.filter(
+            worker=worker, qualification=qualification, revoked_at__isnull=True
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .exists()
+    )
+
+
+def attempt_next_allowed_at(
+    *, worker: User, qualification: QualificationType, now: datetime
+) -> tuple[datetime | None, str]:
+    """When the worker may start an attempt (``now`` if at once, None if never) and why not.
+
+    The test's rules as a read: the pages explain them with it and ``attempt_start`` enforces
+    them with it under the worker's row lock."""
+    if qualification.kind not in TESTED_KINDS or not qualification.is_active:
+        return None, "This qualification has no test to take."
+    if _holds(worker, qualification, now):
+        return None, "You already hold this qualification."
+    if WorkerQualification.objects.filter(
+        worker=worker, qualification=qualification, revoked_at__isnull=False
+    ).exists():
+        return None, "This qualification was revoked; the test cannot be taken again."
+    finished = QualificationAttempt.objects.filter(
+        worker=worker, qualification=qualification, finished_at__isnull=False
+    )
+    if qualification.max_attempts is not None and finished.count() >= qualification.max_attempts:
+        return None, f"You have used all {qualification.max_attempts} attempts."
+    last = finished.order_by("-finished_at").first()
+    if last is not None and not last.passed:
+        retake_at = last.finished_at + timedelta(seconds=qualification.retake_delay_seconds)
+        if retake_at > now:
+            return retake_at, f"You can retake this test after {retake_at:%Y-%m-%d %H:%M} UTC."
+    return now, ""
 
 
 def qualification_status_for_worker(

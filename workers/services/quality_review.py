@@ -18,13 +18,12 @@ from accounts.models import User
 from marketplace.models import ProjectBlock, QualityAction, QualityActionKind, QualityRule
 from marketplace.services.quality import QualityError, worker_block, worker_unblock
 from workers.eligibility import eligibility_invalidate
-from workers.models import AuditAction, QualityReview, ReviewDecision
+from workers.models import REVIEWABLE_KINDS, AuditAction, QualityReview, ReviewDecision
 from workers.services import moderation
 from workers.services.audit import audit_record
 from workers.services.errors import InvalidInput, NotAllowed, NotFound, WorkforceError
 from workers.services.notifications import notification_create
 
-REVIEWABLE_KINDS = (QualityActionKind.FLAG, QualityActionKind.BLOCK)
 ESCALATIONS = ("project_block", "suspension")
 
 

@@ -17,7 +17,7 @@ from marketplace.task_types import task_type
 from workers.eligibility import locked_projects
 from workers.models import QualificationKind
 from workers.selectors import workforce as selectors
-from workers.services import qualifications
+from workers.services import qualification_attempts, qualification_grants
 from workers.services.errors import WorkforceError
 
 DRAWN_TYPES = ("spans", "bounding_boxes")
@@ -83,7 +83,9 @@ def qualification_detail(request, qualification_id: int):
 def qualification_start(request, qualification_id: int):
     qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
     try:
-        attempt = qualifications.attempt_start(worker=request.user, qualification=qualification)
+        attempt = qualification_attempts.attempt_start(
+            worker=request.user, qualification=qualification
+        )
     except WorkforceError as error:
         messages.error(request, error.message)
         return redirect("workers:qualification_detail", qualification.pk)
@@ -95,7 +97,7 @@ def qualification_start(request, qualification_id: int):
 def qualification_request(request, qualification_id: int):
     qualification = selectors.qualification_get_for_worker(qualification_id=qualification_id)
     try:
-        qualifications.qualification_request(worker=request.user, qualification=qualification)
+        qualification_grants.qualification_request(worker=request.user, qualification=qualification)
     except WorkforceError as error:
         messages.error(request, error.message)
     else:
@@ -112,12 +114,12 @@ def attempt_take(request, attempt_id: int):
     error = None
     if request.method == "POST":
         if "finish" in request.POST:
-            qualifications.attempt_submit(worker=request.user, attempt_id=attempt.pk)
+            qualification_attempts.attempt_submit(worker=request.user, attempt_id=attempt.pk)
             return redirect("workers:attempt_result", attempt.pk)
         question = next((q for q in questions if str(q.pk) == request.POST.get("question")), None)
         if question is not None:
             try:
-                attempt = qualifications.attempt_answer(
+                attempt = qualification_attempts.attempt_answer(
                     worker=request.user,
                     attempt_id=attempt.pk,
                     question_id=question.pk,
@@ -127,7 +129,9 @@ def attempt_take(request, attempt_id: int):
                 error = refused.message
             else:
                 if all(str(q.pk) in attempt.answers for q in questions):
-                    qualifications.attempt_submit(worker=request.user, attempt_id=attempt.pk)
+                    qualification_attempts.attempt_submit(
+                        worker=request.user, attempt_id=attempt.pk
+                    )
                     return redirect("workers:attempt_result", attempt.pk)
                 next_url = reverse("workers:attempt_take", args=[attempt.pk])
                 if attempt.qualification.kind == QualificationKind.TRAINING:
@@ -135,7 +139,7 @@ def attempt_take(request, attempt_id: int):
                 return redirect(next_url)
     explained = request.GET.get("explained", "")
     feedback = (
-        qualifications.training_feedback(attempt=attempt, question_id=int(explained))
+        qualification_attempts.training_feedback(attempt=attempt, question_id=int(explained))
         if explained.isdigit()
         else None
     )

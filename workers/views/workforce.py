@@ -23,7 +23,12 @@ from workers.forms import (
 )
 from workers.selectors import workforce as selectors
 from workers.selectors.quality import worker_page_with_quality
-from workers.services import moderation, qualifications, requirements
+from workers.services import (
+    moderation,
+    qualification_authoring,
+    qualification_grants,
+    requirements,
+)
 from workers.services.errors import WorkforceError
 from workers.views.common import _ns, _redirect, _show_errors, manager_required
 
@@ -35,7 +40,7 @@ def qualification_index(request):
     form = QualificationTypeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            qualification = qualifications.qualification_type_create(
+            qualification = qualification_authoring.qualification_type_create(
                 actor=request.user, **form.cleaned_data
             )
         except WorkforceError as error:
@@ -71,7 +76,7 @@ def qualification_detail(request, qualification_id: int):
                     request.POST, instance=qualification, prefix="settings"
                 )
                 if settings_form.is_valid():
-                    qualifications.qualification_type_update(
+                    qualification_authoring.qualification_type_update(
                         actor=request.user,
                         qualification=qualification,
                         **settings_form.cleaned_data,
@@ -82,7 +87,7 @@ def qualification_detail(request, qualification_id: int):
                 question_form = QuestionForm(request.POST, prefix="question")
                 if question_form.is_valid():
                     data = question_form.cleaned_data
-                    qualifications.qualification_question_create(
+                    qualification_authoring.qualification_question_create(
                         actor=request.user,
                         qualification=qualification,
                         template_type=data["template_type"],
@@ -96,7 +101,7 @@ def qualification_detail(request, qualification_id: int):
             elif action == "delete_question":
                 question = qualification.questions.filter(pk=request.POST.get("question")).first()
                 if question is not None:
-                    qualifications.qualification_question_delete(
+                    qualification_authoring.qualification_question_delete(
                         actor=request.user, question=question
                     )
                 return _redirect(request, "qualification_detail", qualification.pk)
@@ -114,7 +119,7 @@ def qualification_detail(request, qualification_id: int):
                             "email", "No worker with this email has worked for you."
                         )
                     else:
-                        qualifications.qualification_grant(
+                        qualification_grants.qualification_grant(
                             actor=request.user,
                             worker=worker,
                             qualification=qualification,
@@ -127,7 +132,7 @@ def qualification_detail(request, qualification_id: int):
                 worker = selectors.worker_get_for_manager(
                     user=request.user, worker_id=int(request.POST.get("worker", 0))
                 )
-                qualifications.qualification_revoke(
+                qualification_grants.qualification_revoke(
                     actor=request.user,
                     worker=worker,
                     qualification=qualification,
@@ -258,7 +263,7 @@ def worker_detail(request, worker_id: int):
                         actor=user, worker=worker, subject=data["subject"], text=data["text"]
                     )
                 elif action == "grant":
-                    qualifications.qualification_grant(
+                    qualification_grants.qualification_grant(
                         actor=user,
                         worker=worker,
                         qualification=data["qualification"],
@@ -293,7 +298,7 @@ def worker_revoke(request, worker_id: int, qualification_id: int):
         user=request.user, qualification_id=qualification_id
     )
     try:
-        qualifications.qualification_revoke(
+        qualification_grants.qualification_revoke(
             actor=request.user,
             worker=worker,
             qualification=qualification,

@@ -1,76 +1,26 @@
-"""Qualification tests: scoring on the server, time limit, retake delay, attempt limit, expiry,
-grants and revocations by hand."""
+"""Attempts at qualification tests and trainings: scoring on the server, time limit, retake
+delay, attempt limit, holding and expiry, training feedback."""
 
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
 
+from tests.workers.factories import answers_for, make_test, take
 from workers.models import QualificationKind, WorkerQualification
 from workers.services.errors import AttemptRefused, InvalidInput, NotFound
-from workers.services.qualifications import (
+from workers.services.qualification_attempts import (
     attempt_answer,
     attempt_start,
     attempt_submit,
-    qualification_grant,
+    training_feedback,
+)
+from workers.services.qualification_authoring import (
     qualification_question_create,
-    qualification_request,
-    qualification_revoke,
     qualification_type_create,
 )
 
 pytestmark = pytest.mark.django_db
-
-SENTIMENT = {"labels": ["positive", "negative"]}
-QUESTIONS = [
-    ("I love it", "positive"),
-    ("Terrible service", "negative"),
-    ("Best day ever", "positive"),
-    ("Never again", "negative"),
-]
-
-
-def make_test(actor, *, questions=QUESTIONS, **fields):
-    """A sentiment test owned by ``actor``'s organisation (or platform-wide for staff)."""
-    values = {
-        "name": "Sentiment basics",
-        "kind": QualificationKind.TEST,
-        "passing_score": 75,
-        "retake_delay_seconds": 3600,
-        "time_limit_seconds": 600,
-        **fields,
-    }
-    qualification = qualification_type_create(actor=actor, **values)
-    for text, answer in questions:
-        qualification_question_create(
-            actor=actor,
-            qualification=qualification,
-            template_type="classification",
-            label_config=SENTIMENT,
-            data={"text": text},
-            answer_key=answer,
-            explanation=f"“{text}” is {answer}.",
-        )
-    return qualification
-
-
-def answers_for(qualification, right: int) -> dict[str, str]:
-    """Answers with the first ``right`` questions right and the rest wrong."""
-    flip = {"positive": "negative", "negative": "positive"}
-    return {
-        str(question.pk): question.answer_key if index < right else flip[question.answer_key]
-        for index, question in enumerate(qualification.questions.all())
-    }
-
-
-def take(worker, qualification, right: int, now=None):
-    attempt = attempt_start(worker=worker, qualification=qualification, now=now)
-    return attempt_submit(
-        worker=worker,
-        attempt_id=attempt.pk,
-        answers=answers_for(qualification, right),
-        now=now,
-    )
 
 
 def test_three_of_four_right_scores_75_and_passes_with_the_score_as_value(requester, worker):
@@ -164,20 +114,6 @@ def test_a_drawn_box_counts_when_it_overlaps_the_key_enough(requester, worker, d
     assert attempt.passed is passed
 
 
-def test_a_question_with_an_answer_key_outside_its_labels_is_refused(requester):
-    qualification = qualification_type_create(actor=requester, name="Bad key")
-    with pytest.raises(InvalidInput) as refused:
-        qualification_question_create(
-            actor=requester,
-            qualification=qualification,
-            template_type="classification",
-            label_config=SENTIMENT,
-            data={"text": "meh"},
-            answer_key="neutral",
-        )
-    assert "answer_key" in refused.value.fields
-
-
 def test_the_same_open_attempt_is_resumed_not_duplicated(requester, worker):
     qualification = make_test(requester)
     first = attempt_start(worker=worker, qualification=qualification)
@@ -234,64 +170,7 @@ def test_someone_elses_attempt_is_not_found(requester, worker, make_user):
         attempt_submit(worker=make_user(), attempt_id=attempt.pk, answers={})
 
 
-def test_auto_granted_qualification_gives_its_value_on_request(requester, worker):
-    qualification = qualification_type_create(
-        actor=requester, name="Opted in", kind=QualificationKind.AUTO, auto_value=5
-    )
-    grant = qualification_request(worker=worker, qualification=qualification)
-    assert grant.value == 5
-
-
-def test_grant_and_revoke_by_hand_need_a_reason_and_are_audited(requester, worker):
-    qualification = qualification_type_create(
-        actor=requester, name="Trusted", kind=QualificationKind.MANUAL
-    )
-    with pytest.raises(InvalidInput):
-        qualification_grant(
-            actor=requester, worker=worker, qualification=qualification, value=1, reason=" "
-        )
-    qualification_grant(
-        actor=requester, worker=worker, qualification=qualification, value=3, reason="Great work"
-    )
-    grant = qualification_revoke(
-        actor=requester, worker=worker, qualification=qualification, reason="Spam answers"
-    )
-    assert grant.revoked_at is not None
-    from workers.models import AuditLogEntry
-
-    actions = list(
-        AuditLogEntry.objects.filter(worker=worker).order_by("id").values_list("action", "reason")
-    )
-    assert actions == [("grant", "Great work"), ("revoke", "Spam answers")]
-
-
-def test_a_revoked_qualification_cannot_be_earned_back_by_retaking_the_test(requester, worker):
-    qualification = make_test(requester, retake_delay_seconds=0)
-    take(worker, qualification, right=4)
-    qualification_revoke(
-        actor=requester, worker=worker, qualification=qualification, reason="Cheated"
-    )
-    with pytest.raises(AttemptRefused, match="revoked"):
-        attempt_start(worker=worker, qualification=qualification)
-
-
-def test_a_requester_cannot_manage_another_organisations_qualification(
-    requester, other_requester, worker
-):
-    qualification = make_test(requester)
-    with pytest.raises(NotFound):
-        qualification_grant(
-            actor=other_requester,
-            worker=worker,
-            qualification=qualification,
-            value=100,
-            reason="Sneaky",
-        )
-
-
 def test_a_training_explains_each_answer_at_once_and_a_pass_grants(requester, worker):
-    from workers.services.qualifications import training_feedback
-
     qualification = make_test(requester, kind=QualificationKind.TRAINING, passing_score=50)
     attempt = attempt_start(worker=worker, qualification=qualification)
     first, *rest = qualification.questions.all()
@@ -317,8 +196,6 @@ def test_a_training_explains_each_answer_at_once_and_a_pass_grants(requester, wo
 
 
 def test_a_test_gives_no_feedback_before_the_submit(requester, worker):
-    from workers.services.qualifications import training_feedback
-
     qualification = make_test(requester, show_feedback=True)
     attempt = attempt_start(worker=worker, qualification=qualification)
     question = qualification.questions.first()
