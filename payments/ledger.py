@@ -294,24 +294,8 @@ def post_many(
 
 def _insert(postings: Sequence[Posting], entries: list[tuple[str, int, int]]) -> None:
     """Insert the postings' transactions and their (key, account id, cents) entries, entries in
-    the given order. On PostgreSQL one statement without model instances (a data-modifying CTE:
-    entries find their transaction by its key)."""
-    if connection.vendor != "postgresql":
-        created = LedgerTransaction.objects.bulk_create(
-            LedgerTransaction(
-                kind=p.kind,
-                memo=p.memo[:300],
-                idempotency_key=p.idempotency_key,
-                project_id=p.project_id,
-                assignment_id=p.assignment_id,
-            )
-            for p in postings
-        )
-        ids = {row.idempotency_key: row.pk for row in created}
-        LedgerEntry.objects.bulk_create(
-            LedgerEntry(transaction_id=ids[k], account_id=a, amount_cents=c) for k, a, c in entries
-        )
-        return
+    the given order: one statement without model instances (a data-modifying CTE: entries find
+    their transaction by its key)."""
     with connection.cursor() as cursor:
         cursor.execute(
             f"""WITH created AS (

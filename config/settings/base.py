@@ -6,6 +6,7 @@ Sections follow Django's settings reference: https://docs.djangoproject.com/en/5
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from config.env import env_bool, env_int, env_list, env_str
 
@@ -77,10 +78,19 @@ TEMPLATES = [
 ]
 
 # --- Database ---------------------------------------------------------------------------------
-# DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/quorum. Unset: a SQLite file for the demo.
+# DATABASE_URL, e.g. postgres://user@127.0.0.1:5432/quorum. PostgreSQL only: allocation,
+# aggregation and the ledger's triggers are written for it. The demo (scripts/run.sh) sets it to
+# an embedded server (config/embedded_postgres.py).
+DATABASE_URL = env_str("DATABASE_URL", "")
+if not DATABASE_URL.startswith(("postgres://", "postgresql://")):
+    raise ImproperlyConfigured(
+        f"DATABASE_URL={DATABASE_URL!r}: Quorum needs PostgreSQL. Set DATABASE_URL to "
+        "postgres://user@host:5432/quorum, or run ./scripts/run.sh, which starts an embedded "
+        "PostgreSQL for the demo."
+    )
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+        DATABASE_URL,
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60),
         # Off by default: the check is a ``SELECT 1`` round trip at the start of every request
         # (a third of a claim's database time). Django still closes a connection that failed

@@ -1,4 +1,5 @@
-"""The embedded demo: SQLite, eager Celery, console email, no email verification."""
+"""The demo: PostgreSQL (embedded, started by scripts/run.sh), eager Celery, console email, no
+email verification."""
 
 from config.env import env_bool
 from config.settings.base import *  # noqa: F403

@@ -24,7 +24,6 @@ from django.utils import timezone
 from config.errors import DomainError
 from marketplace.aggregation import METHODS
 from marketplace.models import Project, ProjectCounter, ProjectStatus
-from marketplace.services import aggregation_portable
 from marketplace.services.aggregation_categorical import aggregate_categorical
 from marketplace.services.aggregation_labels import (
     READ_CHUNK,
@@ -165,10 +164,6 @@ def projects_needing_aggregation():
 
 @contextmanager
 def _project_lock(project_id: int):
-    if aggregation_portable.portable():
-        with aggregation_portable.project_lock(project_id):
-            yield
-        return
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_try_advisory_lock(%s, %s)", [_LOCK_CLASS, project_id])
         if not cursor.fetchone()[0]:

@@ -17,7 +17,6 @@ from marketplace.aggregation import EncodedAnswers, aggregate
 from marketplace.aggregation.overlap import margin_confidence, vote_margin
 from marketplace.models import Project, Task
 from marketplace.services.aggregation_labels import READ_CHUNK, Labels, chunks, counted_answers
-from marketplace.services.aggregation_portable import portable, with_text_label
 
 logger = logging.getLogger("marketplace.services.aggregation")
 
@@ -32,20 +31,12 @@ def _load(project: Project) -> tuple[EncodedAnswers, np.ndarray] | None:
     """The project's counted answers and gold as an :class:`EncodedAnswers`, plus a boolean per
     answer: is it an answer to a gold task? None without answers."""
     label_index = {label: i for i, label in enumerate(_vocabulary(project))}
-    if portable():
-        rows = with_text_label(
-            counted_answers(project.pk)
-            .values_list("task_id", "worker_id", "answer", "is_gold")
-            .iterator(chunk_size=READ_CHUNK),
-            2,
-        )
-    else:
-        rows = (
-            counted_answers(project.pk)
-            .annotate(label=RawSQL("answer #>> '{}'", ()))
-            .values_list("task_id", "worker_id", "label", "is_gold")
-            .iterator(chunk_size=READ_CHUNK)
-        )
+    rows = (
+        counted_answers(project.pk)
+        .annotate(label=RawSQL("answer #>> '{}'", ()))
+        .values_list("task_id", "worker_id", "label", "is_gold")
+        .iterator(chunk_size=READ_CHUNK)
+    )
     tasks, workers, given, gold_flags = [], [], [], []
     for chunk in chunks(rows, READ_CHUNK):
         task_ids, worker_ids, labels, is_gold = zip(*chunk, strict=True)
@@ -70,16 +61,11 @@ def _load(project: Project) -> tuple[EncodedAnswers, np.ndarray] | None:
     worker_ids, worker_idx = np.unique(worker_col, return_inverse=True)
     gold = {}
     gold_tasks = Task.objects.filter(project_id=project.pk, is_gold=True)
-    if portable():
-        gold_rows = with_text_label(
-            gold_tasks.values_list("id", "gold_answer").iterator(chunk_size=READ_CHUNK), 1
-        )
-    else:
-        gold_rows = (
-            gold_tasks.annotate(label=RawSQL("gold_answer #>> '{}'", ()))
-            .values_list("id", "label")
-            .iterator(chunk_size=READ_CHUNK)
-        )
+    gold_rows = (
+        gold_tasks.annotate(label=RawSQL("gold_answer #>> '{}'", ()))
+        .values_list("id", "label")
+        .iterator(chunk_size=READ_CHUNK)
+    )
     for task_id, label in gold_rows:
         position = int(np.searchsorted(task_ids, task_id))
         if position < len(task_ids) and task_ids[position] == task_id:

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 
 from marketplace.models import Assignment, AssignmentStatus, ReviewStatus, Task
-from marketplace.services import aggregation_portable
 
 READ_CHUNK = 50_000
 UPDATE_CHUNK = 5_000
@@ -77,20 +76,7 @@ WHERE project_id = %(project)s AND answers_count = 0 AND NOT is_gold
 def labels_store(*, project_id: int, labels: Labels, method: str) -> None:
     """Write final labels with ``UPDATE … FROM unnest(…)`` in chunks of ``UPDATE_CHUNK`` rows,
     each its own short transaction (claims and submits never wait long on a row lock); rows
-    that did not change are not written, so a second run is cheap. Other databases: the same
-    through the ORM (``aggregation_portable``)."""
-    if aggregation_portable.portable():
-        for start in range(0, len(labels.task_ids), UPDATE_CHUNK):
-            end = start + UPDATE_CHUNK
-            aggregation_portable.labels_store(
-                project_id=project_id,
-                method=method,
-                task_ids=labels.task_ids[start:end],
-                labels_json=labels.labels_json[start:end],
-                confidence=labels.confidence[start:end],
-            )
-        aggregation_portable.labels_clear(project_id=project_id)
-        return
+    that did not change are not written, so a second run is cheap."""
     for start in range(0, len(labels.task_ids), UPDATE_CHUNK):
         end = start + UPDATE_CHUNK
         with transaction.atomic(), connection.cursor() as cursor:

@@ -20,7 +20,6 @@ from django.utils import timezone
 
 from accounts.models import User
 from marketplace.models import Assignment, AssignmentStatus
-from marketplace.services import allocation_portable
 from marketplace.services.allocation_common import (  # noqa: F401 - the public names
     MAX_LEASE_FACTOR,
     AllocationError,
@@ -81,9 +80,6 @@ def _release_slots(per_task: Counter) -> None:
     their row locks, so each slot is given back exactly once. Task rows are locked in id order
     so two sweepers cannot deadlock."""
     if not per_task:
-        return
-    if allocation_portable.portable():
-        allocation_portable.release_slots(per_task)
         return
     ids = sorted(per_task)
     with connection.cursor() as cursor:
@@ -161,11 +157,8 @@ def assignments_expire(*, now: datetime | None = None, batch_size: int = 1000) -
     expired = 0
     while True:
         with transaction.atomic(), connection.cursor() as cursor:
-            if allocation_portable.portable():
-                rows = allocation_portable.expire(now=now, limit=batch_size)
-            else:
-                cursor.execute(_EXPIRE_SQL, {"now": now, "limit": batch_size})
-                rows = cursor.fetchall()
+            cursor.execute(_EXPIRE_SQL, {"now": now, "limit": batch_size})
+            rows = cursor.fetchall()
             _release_slots(Counter(task_id for task_id, is_gold in rows if not is_gold))
         expired += len(rows)
         if len(rows) < batch_size:

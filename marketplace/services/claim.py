@@ -14,7 +14,6 @@ from django.utils import timezone
 from accounts.models import User
 from marketplace.eligibility import eligible_project_ids, ensure_eligible
 from marketplace.models import Project, ProjectStatus
-from marketplace.services import allocation_portable
 from marketplace.services.allocation_common import (
     CLAIM_ATTEMPTS,
     GOLD_RATIO_TTL_SECONDS,
@@ -155,23 +154,6 @@ def _claim_in_project(*, worker_id: int, project_id: int, now: datetime) -> Clai
     ratio = _gold_ratio(project_id)
     if ratio is None:
         return None
-    if allocation_portable.portable():
-        gold_first = ratio > 0 and random.random() < ratio  # noqa: S311 - a mix, not a secret
-        with transaction.atomic():
-            found = allocation_portable.claim(
-                worker_id=worker_id, project_id=project_id, now=now, gold_first=gold_first
-            )
-        if found is None:
-            return None
-        assignment, task, project = found
-        return ClaimedTask(
-            assignment.pk,
-            assignment.expires_at,
-            task.data,
-            project_id,
-            project.title,
-            project.template_type,
-        )
     params = {"project": project_id, "worker": worker_id, "now": now, "from_pivot": 1}
     # Gold first when the draw says so; from the random pivot, then from the start of the range
     # (``from_pivot`` = 0 multiplies the offset away); then a regular task.

@@ -17,7 +17,6 @@ from django.db.models import F
 
 from marketplace.aggregation.overlap import settled_confidence
 from marketplace.models import Project, ProjectCounter, Task
-from marketplace.services import aggregation_portable
 from marketplace.services.aggregation_labels import UPDATE_CHUNK, Labels
 
 _task = Task._meta.db_table
@@ -67,14 +66,7 @@ def tasks_close_confident(*, project: Project, labels: Labels) -> tuple[int, int
     for start in range(0, len(settled), UPDATE_CHUNK):
         ids = settled[start : start + UPDATE_CHUNK]
         with transaction.atomic():
-            if aggregation_portable.portable():
-                saved = aggregation_portable.tasks_close(project=project, task_ids=ids)
-                if saved:
-                    aggregation_portable.tasks_completed_count(
-                        project_id=project.pk, closed=len(saved)
-                    )
-            else:
-                saved = _close_and_count(project_id=project.pk, task_ids=ids)
+            saved = _close_and_count(project_id=project.pk, task_ids=ids)
             if saved:
                 Project.objects.filter(pk=project.pk).update(
                     answers_saved=F("answers_saved") + sum(saved)
@@ -85,7 +77,7 @@ def tasks_close_confident(*, project: Project, labels: Labels) -> tuple[int, int
 
 
 def _close_and_count(*, project_id: int, task_ids: list[int]) -> list[int]:
-    """PostgreSQL: close the settled tasks and count them, in the caller's transaction; per
+    """Close the settled tasks and count them, in the caller's transaction; per
     closed task, the answers it will not collect."""
     with connection.cursor() as cursor:
         cursor.execute(_CLOSE_SQL, {"project": project_id, "ids": task_ids})

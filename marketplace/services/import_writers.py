@@ -15,7 +15,6 @@ from queue import Queue
 
 import psycopg
 from django.db import connection
-from django.db.models import Q
 from psycopg.copy import QueuedLibpqWriter
 
 from marketplace.importing import RowError
@@ -236,73 +235,7 @@ class CopyWriter:
         return inserted, gold
 
 
-class OrmWriter:
-    """Other databases (the SQLite demo): bulk_create, skipping the external ids the project
-    already has. Repeats within the file are found with a dict of the ids: memory grows with
-    the file here, which the small demo files allow; PostgreSQL keeps nothing per row."""
-
-    direct = False
-
-    def __init__(self, project: Project, batch: ImportBatch):
-        self.project, self.batch = project, batch
-        self.before = Task.objects.filter(project=project).count()
-        self.gold_before = Task.objects.filter(project=project, is_gold=True).count()
-        self._first_lines: dict[str, int] = {}
-        self._repeats: list[tuple[int, str, int]] = []
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc_info):
-        return False
-
-    def write(self, rows) -> None:
-        tasks = []
-        for row in rows:
-            if row.external_id:
-                first = self._first_lines.setdefault(row.external_id, row.line)
-                if first != row.line:
-                    self._repeats.append((row.line, row.external_id, first))
-                    continue
-            tasks.append(
-                Task(
-                    project=self.project,
-                    import_batch=self.batch,
-                    external_id=row.external_id,
-                    data=row.data,
-                    is_gold=row.gold_answer is not None,
-                    gold_answer=row.gold_answer,
-                    gold_explanation=row.gold_explanation,
-                    overlap=self.project.overlap_max,
-                )
-            )
-        Task.objects.bulk_create(tasks, ignore_conflicts=True)
-
-    def end_copy(self) -> None:
-        pass
-
-    def find_duplicates(self, *, limit: int) -> Duplicates:
-        return Duplicates(
-            len(self._repeats), [duplicate_error(*repeat) for repeat in self._repeats[:limit]]
-        )
-
-    def duplicate_rows(self) -> Iterator[tuple[int, str, int]]:
-        return iter(self._repeats)
-
-    def drop_duplicates(self) -> None:
-        pass  # repeats were never written
-
-    def insert(self) -> tuple[int, int]:
-        tasks = Task.objects.filter(project=self.project)
-        return (
-            tasks.count() - self.before,
-            tasks.filter(Q(is_gold=True)).count() - self.gold_before,
-        )
-
-
 def writer_for(project: Project, batch: ImportBatch, *, direct_allowed: bool):
-    """The writer for this database. ``direct_allowed`` False forces the staging table."""
-    if connection.vendor != "postgresql":
-        return OrmWriter(project, batch)
+    """The writer for this import. ``direct_allowed`` False forces the staging table."""
     direct = direct_allowed and not Task.objects.filter(project=project).exists()
     return CopyWriter(project, batch, direct=direct)

@@ -13,8 +13,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from marketplace.models import Assignment, AssignmentStatus, ProjectCounter
-from marketplace.services import allocation_portable
+from marketplace.models import AssignmentStatus, ProjectCounter
 from marketplace.services.aggregation_schedule import submission_recorded
 from marketplace.services.allocation_common import (
     AllocationError,
@@ -102,10 +101,8 @@ class _Held:
     label_config: Any
 
     @classmethod
-    def from_row(cls, row, *, parsed: bool) -> _Held:
+    def from_row(cls, row) -> _Held:
         held = cls(*row)
-        if parsed:
-            return held
         return cls(
             *row[:1],
             json.loads(held.stored) if held.stored is not None else None,
@@ -130,7 +127,7 @@ def _read(cursor, sql: str, *, assignment_id: int, worker: User) -> _Held:
     row = cursor.fetchone()
     if row is None:
         raise AssignmentNotFound("No such assignment.")
-    return _Held.from_row(row, parsed=False)
+    return _Held.from_row(row)
 
 
 def _duration_ms(held: _Held, now: datetime) -> int:
@@ -175,17 +172,16 @@ def assignment_submit(
     _require_worker(worker)
     now = now or timezone.now()
     submit_key = (submit_key or "")[:64]
-    if not allocation_portable.portable():
-        with connection.cursor() as cursor:
-            held = _read(cursor, _SUBMIT_PEEK, assignment_id=assignment_id, worker=worker)
-            if held.status == AssignmentStatus.LIVE:
-                cleaned = held.clean(answer)
-                params = _write_params(assignment_id, held, cleaned, now, submit_key)
-                cursor.execute(_SUBMIT_WRITE_LIVE, params)
-                written = cursor.fetchone()
-                if written is not None:
-                    _after_submit(assignment_id, project_id=written[0], worker_id=worker.pk)
-                    return SubmitResult(assignment_id, now, now > held.expires_at)
+    with connection.cursor() as cursor:
+        held = _read(cursor, _SUBMIT_PEEK, assignment_id=assignment_id, worker=worker)
+        if held.status == AssignmentStatus.LIVE:
+            cleaned = held.clean(answer)
+            params = _write_params(assignment_id, held, cleaned, now, submit_key)
+            cursor.execute(_SUBMIT_WRITE_LIVE, params)
+            written = cursor.fetchone()
+            if written is not None:
+                _after_submit(assignment_id, project_id=written[0], worker_id=worker.pk)
+                return SubmitResult(assignment_id, now, now > held.expires_at)
     return _submit_locked(
         worker=worker, assignment_id=assignment_id, answer=answer, key=submit_key, now=now
     )
@@ -203,17 +199,8 @@ def _submit_locked(
 ) -> SubmitResult:
     """``assignment_submit`` under the assignment's row lock (then the task's, for a late
     answer that takes its slot again)."""
-    portable = allocation_portable.portable()
     with connection.cursor() as cursor:
-        if portable:
-            row = allocation_portable.read_for_submit(
-                assignment_id=assignment_id, worker_id=worker.pk
-            )
-            if row is None:
-                raise AssignmentNotFound("No such assignment.")
-            held = _Held.from_row(row, parsed=True)
-        else:
-            held = _read(cursor, _SUBMIT_LOCK, assignment_id=assignment_id, worker=worker)
+        held = _read(cursor, _SUBMIT_LOCK, assignment_id=assignment_id, worker=worker)
         if held.status == AssignmentStatus.SUBMITTED:
             late = held.submitted_at > held.expires_at
             if (key and key == held.stored_key) or held.clean(answer) == held.stored:
@@ -223,33 +210,16 @@ def _submit_locked(
             raise AllocationError(f"You {held.status} this task; it can no longer be submitted.")
         cleaned = held.clean(answer)
         if held.status == AssignmentStatus.EXPIRED and not held.is_gold:
-            if portable:
-                retaken = allocation_portable.retake_slot(task_id=held.task_id)
-            else:
-                cursor.execute(_RETAKE_SLOT_SQL, {"task": held.task_id})
-                retaken = cursor.fetchone() is not None
+            cursor.execute(_RETAKE_SLOT_SQL, {"task": held.task_id})
+            retaken = cursor.fetchone() is not None
             if not retaken:
                 raise LeaseExpired(
                     "Your time for this task ran out and it was given to another worker, so "
                     "this answer was not saved."
                 )
-        if portable:
-            written = allocation_portable.write_submit(
-                assignment_id=assignment_id,
-                answer=cleaned,
-                now=now,
-                duration=_duration_ms(held, now),
-                key=key,
-            )
-            project_id = (
-                Assignment.objects.filter(pk=assignment_id).values_list("project_id", flat=True)
-            ).first()
-        else:
-            cursor.execute(
-                _SUBMIT_WRITE_LOCKED, _write_params(assignment_id, held, cleaned, now, key)
-            )
-            found = cursor.fetchone()
-            written, project_id = found is not None, found and found[0]
+        cursor.execute(_SUBMIT_WRITE_LOCKED, _write_params(assignment_id, held, cleaned, now, key))
+        found = cursor.fetchone()
+        written, project_id = found is not None, found and found[0]
         if not written:  # the row lock makes this unreachable; keep it loud
             raise AllocationError("The assignment changed while saving; try again.")
     _after_submit(assignment_id, project_id=project_id, worker_id=worker.pk)

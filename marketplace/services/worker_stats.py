@@ -1,6 +1,6 @@
 """Worker figures in a project: gold accuracy with a Wilson interval, agreement with final
 labels, the model's skill and the median answer time, recomputed by ``worker_stats_refresh``
-(one SQL aggregate and one upsert on PostgreSQL; the portable path elsewhere).
+(one SQL aggregate and one upsert).
 Flows: docs/quality.md.
 """
 
@@ -22,7 +22,6 @@ from marketplace.models import (
     Task,
     WorkerProjectStats,
 )
-from marketplace.services import aggregation_portable
 from marketplace.task_types import task_type
 
 WILSON_Z = 1.96  # 95% interval
@@ -147,16 +146,13 @@ def worker_stats_refresh(
     kind = task_type(project.template_type).aggregation_kind
     agreement, skill = agreement or {}, skill or {}
     params: dict[str, Any] = {"project": project.pk, "now": now or timezone.now()}
-    if portable := aggregation_portable.portable():
-        rows = aggregation_portable.worker_figures(project_id=project.pk, worker_ids=worker_ids)
-    else:
-        worker_filter = ""
-        if worker_ids is not None:
-            worker_filter = "AND a.worker_id = ANY(%(worker_ids)s)"
-            params["worker_ids"] = worker_ids
-        with connection.cursor() as cursor:
-            cursor.execute(_STATS_SQL.format(worker_filter=worker_filter), params)
-            rows = cursor.fetchall()
+    worker_filter = ""
+    if worker_ids is not None:
+        worker_filter = "AND a.worker_id = ANY(%(worker_ids)s)"
+        params["worker_ids"] = worker_ids
+    with connection.cursor() as cursor:
+        cursor.execute(_STATS_SQL.format(worker_filter=worker_filter), params)
+        rows = cursor.fetchall()
     if not rows:
         return 0
     fuzzy = _gold_correct_fuzzy(project, kind, worker_ids) if kind in ("text", "boxes") else {}
@@ -180,11 +176,6 @@ def worker_stats_refresh(
             ("median", median),
         ):
             columns[key].append(value)
-    if portable:
-        aggregation_portable.worker_stats_upsert(
-            project_id=project.pk, columns=columns, now=params["now"]
-        )
-    else:
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(_UPSERT_SQL, {**params, **columns})
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_UPSERT_SQL, {**params, **columns})
     return len(rows)

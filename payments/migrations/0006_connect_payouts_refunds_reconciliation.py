@@ -3,15 +3,7 @@
 import django.db.models.deletion
 import django.utils.timezone
 from django.conf import settings
-import importlib
-
 from django.db import migrations, models
-
-# SQLite rebuilds payments_ledgeraccount to change its kind CHECK; its ledger triggers name that
-# table and would break the rename, so they are dropped first and re-created last (SQLite only).
-_triggers = importlib.import_module("payments.migrations.0002_ledger_triggers")
-_drop_sqlite = _triggers._run({"sqlite": _triggers.SQLITE_BACKWARD})
-_create_sqlite = _triggers._run({"sqlite": _triggers.SQLITE_FORWARD})
 
 
 class Migration(migrations.Migration):
@@ -24,7 +16,6 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(_drop_sqlite, _create_sqlite),
         migrations.CreateModel(
             name='CardRefund',
             fields=[
@@ -167,5 +158,4 @@ class Migration(migrations.Migration):
             model_name='cardrefund',
             constraint=models.UniqueConstraint(fields=('request_key', 'card_payment'), name='card_refund_once_per_request'),
         ),
-        migrations.RunPython(_create_sqlite, _drop_sqlite),
     ]

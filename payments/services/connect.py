@@ -1,8 +1,8 @@
 """Workers' Stripe Connect Express accounts: create once, onboard on Stripe's hosted pages,
 mirror ``payouts_enabled`` (on return from onboarding and on the ``account.updated`` webhook).
 
-Stripe Connect is available when a Stripe secret key is configured; without one (the SQLite
-demo) workers are paid by the manual bank-transfer method only.
+Stripe Connect is available when a Stripe secret key is configured; without one (the demo)
+workers are paid by the manual bank-transfer method only.
 """
 
 from django.conf import settings

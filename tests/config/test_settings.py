@@ -110,3 +110,15 @@ def test_the_openapi_schema_generates_without_warnings(tmp_path):
         DJANGO_SETTINGS_MODULE="config.settings.test",
     )
     assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("database_url", [None, "sqlite:///db.sqlite3"], ids=["unset", "sqlite"])
+def test_settings_outside_the_demo_refuse_to_start_without_postgresql(database_url):
+    env = {"DJANGO_SETTINGS_MODULE": "config.settings.local"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
+    result = run_manage("check", **env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "Quorum needs PostgreSQL" in result.stderr
+    assert "./scripts/run.sh" in result.stderr

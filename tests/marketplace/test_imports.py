@@ -5,9 +5,8 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from marketplace.importing import ParsedRow
 from marketplace.models import ImportMode, ImportStatus, ProjectStatus, Task
-from marketplace.services.import_writers import OrmWriter, json_text
+from marketplace.services.import_writers import json_text
 from marketplace.services.imports import ImportRefusedError, import_start
 from marketplace.services.projects import project_archive, project_complete, project_publish
 
@@ -255,22 +254,6 @@ def test_a_project_closed_while_its_file_waits_for_the_worker_takes_none_of_it(
     assert batch.status == ImportStatus.FAILED
     assert batch.error_message == "A completed project takes no more tasks."
     assert Task.objects.count() == 2
-
-
-def test_the_portable_writer_reports_repeated_ids_too(project):
-    """The writer other databases (the SQLite demo) use, run here on PostgreSQL."""
-    batch = run(project, csv_upload([("z", "seed", "")]))
-    writer = OrmWriter(project, batch)
-    rows = [ParsedRow(2, "a", {"text": "x"}, None, ""), ParsedRow(3, "a", {"text": "y"}, None, "")]
-    with writer:
-        writer.write(rows[:1])
-        writer.write(rows[1:])
-    found = writer.find_duplicates(limit=10)
-    assert (found.count, [str(error) for error in found.errors]) == (
-        1,
-        ["line 3: external_id: external_id 'a' already on line 2"],
-    )
-    assert writer.insert() == (1, 0)
 
 
 @pytest.mark.parametrize(

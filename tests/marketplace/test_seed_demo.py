@@ -50,11 +50,7 @@ def test_demo_seed_creates_a_working_marketplace_and_is_idempotent(capsys):
     assert User.objects.get(email="worker1@quorum.local").check_password(PASSWORD)
 
 
-@pytest.mark.parametrize("portable", [False, True], ids=["postgresql", "sqlite-demo-path"])
-def test_the_demo_opens_with_final_labels_worker_quality_and_a_flag(settings, portable):
-    # ``portable``: the statements the SQLite demo runs (allocation and aggregation), here on
-    # PostgreSQL; the seed must give the same kind of demo either way.
-    settings.ALLOCATION_PORTABLE_SQL = settings.AGGREGATION_PORTABLE_SQL = portable
+def test_the_demo_opens_with_final_labels_worker_quality_and_a_flag():
     assignments_service._gold_ratios.clear()
 
     call_command("seed_demo")

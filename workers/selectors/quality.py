@@ -7,7 +7,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from django.db import connection
 from django.db.models import (
     Aggregate,
     Count,
@@ -214,14 +213,8 @@ def _medians(user: User, ids: list[int]) -> dict[int, int]:
         status=AssignmentStatus.SUBMITTED,
         duration_ms__isnull=False,
     )
-    if connection.vendor == "postgresql":
-        rows = answers.values("worker_id").annotate(median=Median("duration_ms"))
-        return dict(rows.values_list("worker_id", "median"))
-    # The SQLite demo has no percentile_disc: the same lower median, in Python.
-    durations: dict[int, list[int]] = {}
-    for worker_id, duration in answers.values_list("worker_id", "duration_ms"):
-        durations.setdefault(worker_id, []).append(duration)
-    return {key: sorted(vals)[(len(vals) - 1) // 2] for key, vals in durations.items()}
+    rows = answers.values("worker_id").annotate(median=Median("duration_ms"))
+    return dict(rows.values_list("worker_id", "median"))
 
 
 def worker_quality_attach(*, user: User, workers: list[User]) -> list[User]:

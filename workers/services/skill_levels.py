@@ -115,10 +115,8 @@ def _changed(actor: User, before: list, after: list) -> None:
 
 
 def _lock() -> list[tuple[int, int, int]]:
-    # SQLite (the embedded demo) has one writer at a time: the transaction is the lock there.
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
     cache.delete(SKILL_LEVELS_CACHE_KEY)  # read what is committed, not a cached copy
     return skill_levels_current()
 

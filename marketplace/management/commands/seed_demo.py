@@ -156,7 +156,7 @@ class Command(BaseCommand):
         # same crowd answers the same gold tasks in every fresh demo.
         state = random.getstate()
         random.seed(SEED)
-        # One transaction for all the answers: SQLite pays a disk sync per commit, and nothing
+        # One transaction for all the answers: one commit instead of one per answer, and nothing
         # else is running while the demo is seeded (claims normally want none held open).
         try:
             with transaction.atomic():
