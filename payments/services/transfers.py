@@ -21,9 +21,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from payments import ledger, money, stripe_client
+from payments import ledger, stripe_client
 from payments.models import Payout, PayoutMethod, PayoutStatus, TransactionKind
-from workers.services.notifications import notification_create
+from payments.signals import payout_failed
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +101,8 @@ def payout_transfer_succeeded(*, payout_id: int, transfer_id: str, amount_cents:
 @transaction.atomic
 def payout_transfer_failed(*, payout_id: int, message: str) -> Payout:
     """Stripe refused the transfer for good: the amount goes back to the worker's payable
-    balance (one balanced transaction) and the worker is told why."""
+    balance (one balanced transaction) and ``payments.signals.payout_failed`` is sent inside
+    it (the workers app tells the worker why)."""
     payout = Payout.objects.select_for_update().get(pk=payout_id)
     if payout.status != PayoutStatus.APPROVED:
         return payout
@@ -116,14 +117,7 @@ def payout_transfer_failed(*, payout_id: int, message: str) -> Payout:
     payout.status = PayoutStatus.FAILED
     payout.last_error = message[:500]
     payout.save(update_fields=["status", "last_error"])
-    notification_create(
-        worker=payout.worker,
-        text=(
-            f"Your payout of {money.format_cents(payout.amount_cents)} could not be sent "
-            f"({message[:200]}). The amount is back in your balance; check your payout account "
-            "and ask again."
-        ),
-    )
+    payout_failed.send(sender=Payout, payout=payout, message=message)
     return payout
 
 
