@@ -11,11 +11,7 @@ from accounts.permissions import IsRequester, IsStaff, IsWorker
 from config.api import error_response
 from payments import selectors
 from payments.models import CardPayment, CardRefund, LedgerEntry
-from payments.services import (
-    FundingError,
-    card_payment_start,
-    funds_deposit,
-)
+from payments.services.funds import FundingError, card_payment_start, funds_deposit
 from payments.services.refunds import RefundError, funds_refund
 
 MAX_BULK_REVIEW = 1000

@@ -12,13 +12,14 @@ from accounts.permissions import IsStaff, IsWorker
 from config.api import error_response
 from payments import selectors, stripe_client
 from payments.models import Payout, PayoutMethod, PayoutStatus, ReconciliationIssue
-from payments.services import (
+from payments.services import connect
+from payments.services.payouts import (
     PayoutError,
-    connect,
+    payout_act,
+    payout_method_default,
     payout_request,
     payouts_approve_many,
 )
-from payments.services.payouts import payout_act, payout_method_default
 from payments.services.reconciliation import reconciliation_run
 from payments.views import onboarding_urls, payouts_csv_response
 

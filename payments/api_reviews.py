@@ -19,11 +19,8 @@ from marketplace.services.reviews import (
 )
 from payments import selectors
 from payments.models import Bonus
-from payments.services import (
-    BonusError,
-    InsufficientFundsError,
-    bonus_grant,
-)
+from payments.services.bonuses import BonusError, bonus_grant
+from payments.services.escrow import InsufficientFundsError
 
 MAX_BULK_REVIEW = 1000
 

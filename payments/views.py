@@ -22,20 +22,19 @@ from marketplace.services.reviews import (
 from payments import money, selectors, stripe_client
 from payments.forms import AddFundsForm, BonusForm, BulkReviewForm, DepositForm
 from payments.models import Bonus, CardRefund, PayoutMethod, PayoutStatus, ReconciliationIssue
-from payments.services import (
-    BonusError,
-    FundingError,
-    InsufficientFundsError,
+from payments.services import connect
+from payments.services.bonuses import BonusError, bonus_grant
+from payments.services.escrow import InsufficientFundsError
+from payments.services.funds import FundingError, card_payment_start, funds_deposit
+from payments.services.payouts import (
+    MIN_PAYOUT_CENTS,
     PayoutError,
-    bonus_grant,
-    card_payment_start,
-    connect,
-    funds_deposit,
+    payout_act,
+    payout_method_default,
     payout_request,
     payouts_approve_many,
     payouts_export_csv,
 )
-from payments.services.payouts import MIN_PAYOUT_CENTS, payout_act, payout_method_default
 from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import RefundError, funds_refund
 

@@ -16,6 +16,7 @@ exactly one ledger movement for its outcome, however often the task runs or dies
 import logging
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q
@@ -28,11 +29,22 @@ from payments.signals import payout_failed
 logger = logging.getLogger(__name__)
 
 
-def payout_transfer_enqueue(*, payout_id: int) -> None:
-    """Queue the transfer once the caller's transaction commits."""
-    from payments.tasks import payout_transfer_send_task
+PAYOUT_TRANSFER_TASK = "payments.payout_transfer_send"
 
-    transaction.on_commit(lambda: payout_transfer_send_task.delay(payout_id))
+
+def _payout_transfer_task():
+    """The Celery task ``payments.tasks.payout_transfer_send_task``, looked up by its explicit
+    name in Celery's registry instead of being imported: ``payments.tasks`` imports this module
+    (a task calls a service), so importing the task here would close a module cycle.
+    ``PaymentsConfig.ready()`` imports ``payments.tasks``, so the name is registered in every
+    process; unlike ``send_task``, a registry lookup still honours ``task_always_eager`` (tests,
+    the embedded demo)."""
+    return current_app.tasks[PAYOUT_TRANSFER_TASK]
+
+
+def payout_transfer_enqueue(*, payout_id: int) -> None:
+    """Queue the transfer once the caller's transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: _payout_transfer_task().delay(payout_id))
 
 
 def payout_transfer_send(*, payout_id: int) -> str:
@@ -135,44 +147,7 @@ def payouts_stuck(*, stale_after_seconds: int | None = None):
 def payouts_sweep(*, stale_after_seconds: int | None = None) -> int:
     """Queue the transfer of every stuck payout again (idempotent: same key, same outcome)."""
     ids = list(payouts_stuck(stale_after_seconds=stale_after_seconds).values_list("pk", flat=True))
-    from payments.tasks import payout_transfer_send_task
-
+    task = _payout_transfer_task()
     for payout_id in ids:
-        payout_transfer_send_task.delay(payout_id)
+        task.delay(payout_id)
     return len(ids)
-
-
-def payouts_automatic_request() -> dict[str, int]:
-    """Scheduled payouts (``PAYOUTS_AUTOMATIC``): every worker whose Stripe account can receive
-    payouts, holding at least the minimum and with no payout open, is paid their whole balance.
-    Each worker is its own transaction; a run that overlaps another finds the open payout."""
-    from payments.models import LedgerAccount, PayoutAccount
-    from payments.services.payouts import (
-        MIN_PAYOUT_CENTS,
-        PayoutError,
-        payout_approve,
-        payout_request,
-    )
-
-    counts = {"requested": 0, "refused": 0}
-    if not settings.PAYOUTS_AUTOMATIC:
-        return counts
-    open_statuses = [PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.HELD]
-    for account in PayoutAccount.objects.filter(payouts_enabled=True).select_related("worker"):
-        worker = account.worker
-        payable = LedgerAccount.objects.filter(code=f"payable:{worker.pk}").first()
-        if payable is None or payable.balance_cents < MIN_PAYOUT_CENTS:
-            continue
-        if Payout.objects.filter(worker=worker, status__in=open_statuses).exists():
-            continue
-        try:
-            with transaction.atomic():
-                payout = payout_request(
-                    worker=worker, amount_cents=payable.balance_cents, method=PayoutMethod.STRIPE
-                )
-                payout_approve(payout_id=payout.pk, staff=None)
-        except PayoutError:
-            counts["refused"] += 1
-        else:
-            counts["requested"] += 1
-    return counts

@@ -11,7 +11,8 @@ from marketplace.funding import InsufficientFundsError
 from marketplace.services.projects import project_publish
 from payments import ledger
 from payments.models import Bonus, LedgerTransaction
-from payments.services import BonusError, bonus_grant, funds_deposit
+from payments.services.bonuses import BonusError, bonus_grant
+from payments.services.funds import funds_deposit
 
 
 @pytest.fixture

@@ -16,7 +16,8 @@ from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger, money
 from payments.models import AccountKind, LedgerAccount, LedgerEntry
-from payments.services import bonus_grant, funds_deposit
+from payments.services.bonuses import bonus_grant
+from payments.services.funds import funds_deposit
 
 
 def _unbalanced_transactions() -> list[tuple]:

@@ -42,14 +42,9 @@ from marketplace.services.reviews import (
 )
 from payments import money
 from payments.models import LedgerAccount, Payout, PayoutStatus
-from payments.services import (
-    BonusError,
-    PayoutError,
-    bonus_grant,
-    funds_deposit,
-    payout_cancel,
-    payout_request,
-)
+from payments.services.bonuses import BonusError, bonus_grant
+from payments.services.funds import funds_deposit
+from payments.services.payouts import PayoutError, payout_cancel, payout_request
 
 # Rows that break a rule; each query must find none.
 LEDGER_RULES = {

@@ -14,10 +14,10 @@ from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger
 from payments.models import LedgerEntry, Payout, PayoutStatus
-from payments.services import (
+from payments.services.bonuses import bonus_grant
+from payments.services.funds import funds_deposit
+from payments.services.payouts import (
     PayoutError,
-    bonus_grant,
-    funds_deposit,
     payout_approve,
     payout_cancel,
     payout_mark_paid,

@@ -9,7 +9,7 @@ from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger, selectors_ledger
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 pytestmark = pytest.mark.django_db
 
