@@ -51,6 +51,11 @@ urlpatterns = [
         api_payouts.ReconciliationIssuesApi.as_view(),
         name="staff_reconciliation",
     ),
+    path(
+        "staff/webhook-events/",
+        api_payouts.WebhookEventsApi.as_view(),
+        name="staff_webhook_events",
+    ),
     path("staff/ledger/", api_ledger.LedgerOverviewApi.as_view(), name="staff_ledger"),
     path(
         "staff/ledger/transactions/",

@@ -340,5 +340,6 @@ def reconciliation(request):
         {
             "open_issues": ReconciliationIssue.objects.filter(resolved_at__isnull=True)[:500],
             "resolved": ReconciliationIssue.objects.filter(resolved_at__isnull=False)[:50],
+            "failed_events": selectors.webhook_events_by_status(status="failed")[:200],
         },
     )

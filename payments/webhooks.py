@@ -9,7 +9,9 @@ acting live in ``payments.services.webhook_events``.
    in the same commit as the ledger entries. A crash in between rolls back both.
 4. Handlers do not trust the event's snapshot: they re-fetch the object from Stripe, so repeats
    and out-of-order deliveries converge on Stripe's current state. A failed handler answers 500
-   (Stripe retries) and the sweeper ``payments.tasks.webhook_events_retry`` tries again.
+   (Stripe retries) and the sweeper ``payments.tasks.webhook_events_retry`` tries again, with a
+   growing delay, up to ``MAX_ATTEMPTS`` attempts; then the event is failed for good and shown
+   to staff.
 """
 
 import logging
@@ -37,6 +39,8 @@ def stripe_webhook(request):
         return HttpResponse("Not an event.", status=400)
     stored = webhook_event_store(event=event)
     try:
+        # False: it failed for good earlier and staff have it; answering 200 stops Stripe's
+        # redeliveries (a repeat cannot help until the cause is fixed).
         webhook_event_process(event_id=stored.event_id)
     except Exception:
         logger.exception("Stripe event %s failed; Stripe and the sweeper will retry", event["id"])
