@@ -94,7 +94,7 @@ def seed(*, answers: int, workers: int, name: str = ""):
     from marketplace.models import Assignment, Project, TemplateType
     from marketplace.services.projects import project_create, project_publish
     from payments import money
-    from payments.services import funds_deposit
+    from payments.services.funds import funds_deposit
 
     prefix = f"bench-{name}-" if name else "bench-"
     requester = user_create(

@@ -62,10 +62,44 @@ class CardPaymentAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
 
 
+class WebhookEventStatusFilter(admin.SimpleListFilter):
+    """Failed for good (no more retries), pending (due again later) or processed."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return [("failed", "Failed for good"), ("pending", "Pending"), ("processed", "Processed")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failed":
+            return queryset.filter(failed_at__isnull=False)
+        if self.value() == "pending":
+            return queryset.filter(processed_at__isnull=True, failed_at__isnull=True)
+        if self.value() == "processed":
+            return queryset.filter(processed_at__isnull=False)
+        return queryset
+
+
 @admin.register(WebhookEvent)
 class WebhookEventAdmin(ReadOnlyAdmin):
-    list_display = ["event_id", "type", "received_at", "processed_at", "attempts"]
-    list_filter = ["type"]
+    list_display = [
+        "event_id",
+        "type",
+        "status",
+        "attempts",
+        "received_at",
+        "next_attempt_at",
+        "processed_at",
+        "failed_at",
+    ]
+    list_filter = [WebhookEventStatusFilter, "type"]
+    search_fields = ["event_id", "last_error"]
+    readonly_fields = ["status"]
+
+    @admin.display(description="status")
+    def status(self, obj: WebhookEvent) -> str:
+        return obj.status
 
 
 @admin.register(Bonus)

@@ -34,6 +34,11 @@ urlpatterns = [
         payouts.ReconciliationIssuesApi.as_view(),
         name="staff_reconciliation",
     ),
+    path(
+        "staff/webhook-events/",
+        payouts.WebhookEventsApi.as_view(),
+        name="staff_webhook_events",
+    ),
     path("staff/ledger/", ledger.LedgerOverviewApi.as_view(), name="staff_ledger"),
     path(
         "staff/ledger/transactions/",

@@ -4,9 +4,7 @@ approved-payouts CSV download."""
 from django.http import HttpResponse
 from django.urls import reverse
 
-from payments.services import (
-    payouts_export_csv,
-)
+from payments.services.payouts import payouts_export_csv
 
 
 def onboarding_urls(request) -> dict[str, str]:

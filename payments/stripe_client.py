@@ -1,8 +1,8 @@
 """The only module that imports ``stripe``. Production talks to api.stripe.com; tests and the
 demo set ``STRIPE_API_BASE`` to a loopback server (localstripe) and nothing else changes.
 Connect calls (Express accounts, account links, transfers) go to ``STRIPE_CONNECT_API_BASE`` when
-it is set (tests: ``payments.fake_stripe_connect``, since localstripe has no Connect), else to
-the same base as the rest."""
+it is set (tests: their loopback Connect fake in tests/payments/, as localstripe has no Connect),
+else to the same base as the rest."""
 
 import json
 from dataclasses import dataclass

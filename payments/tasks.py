@@ -1,4 +1,6 @@
-"""Celery jobs for payments. Each reloads rows by id and is safe to run twice."""
+"""Celery glue for payments: each task takes ids (or nothing), calls one service and is safe to
+run twice. The work itself lives in ``payments.services``; nothing there imports this module
+(services enqueue by task name, see ``transfers.payout_transfer_enqueue``)."""
 
 import logging
 
@@ -6,11 +8,8 @@ from celery import shared_task
 from django.conf import settings
 
 from payments import stripe_client
-from payments.models import WebhookEvent
-from payments.services import reconciliation, refunds, transfers
-from payments.webhooks import webhook_event_process
+from payments.services import payouts, reconciliation, refunds, transfers, webhook_events
 
-RETRY_BATCH = 100
 # Retries of one delivery of the transfer task; after them the sweeper takes over.
 TRANSFER_MAX_RETRIES = 6
 MAX_BACKOFF_SECONDS = 3600
@@ -19,23 +18,13 @@ logger = logging.getLogger(__name__)
 
 @shared_task(name="payments.webhook_events_retry", acks_late=True, reject_on_worker_lost=True)
 def webhook_events_retry() -> int:
-    """Act on stored Stripe events that failed or were interrupted. Processing is idempotent
-    (the event row is locked and marked in the same commit), so overlapping runs are harmless."""
-    done = 0
-    pending = WebhookEvent.objects.filter(processed_at__isnull=True).order_by("received_at")
-    for event_id in list(pending.values_list("event_id", flat=True)[:RETRY_BATCH]):
-        try:
-            webhook_event_process(event_id=event_id)
-        except Exception:  # recorded on the row; the next run tries again
-            logger.warning("Stripe event %s still fails", event_id, exc_info=True)
-            continue
-        done += 1
-    return done
+    """Act on stored Stripe events that failed or were interrupted and are due again."""
+    return webhook_events.webhook_events_retry()
 
 
 @shared_task(
     bind=True,
-    name="payments.payout_transfer_send",
+    name=transfers.PAYOUT_TRANSFER_TASK,
     acks_late=True,
     reject_on_worker_lost=True,
     max_retries=TRANSFER_MAX_RETRIES,
@@ -72,7 +61,7 @@ def payouts_sweep() -> int:
 @shared_task(name="payments.payouts_automatic", acks_late=True, reject_on_worker_lost=True)
 def payouts_automatic() -> dict[str, int]:
     """Daily: pay connected workers their balance when ``PAYOUTS_AUTOMATIC`` is on."""
-    return transfers.payouts_automatic_request()
+    return payouts.payouts_automatic_request()
 
 
 @shared_task(

@@ -257,7 +257,7 @@ STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
 # Empty: the real api.stripe.com. Tests and the demo point it at a loopback fake.
 STRIPE_API_BASE = env_str("STRIPE_API_BASE", "")
 # Connect (accounts, account links, transfers); empty: same as STRIPE_API_BASE. Tests point it
-# at payments/fake_stripe_connect.py, since localstripe has no Connect.
+# at their loopback Connect fake (tests/payments/), since localstripe has no Connect.
 STRIPE_CONNECT_API_BASE = env_str("STRIPE_CONNECT_API_BASE", "")
 # The signing secret of the webhook endpoint for connected-account events (account.updated).
 STRIPE_CONNECT_WEBHOOK_SECRET = env_str("STRIPE_CONNECT_WEBHOOK_SECRET", "")

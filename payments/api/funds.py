@@ -11,10 +11,7 @@ from accounts.permissions import IsRequester, IsStaff
 from config.api import error_response
 from payments.models import CardPayment, CardRefund, LedgerEntry
 from payments.selectors import funds as selectors
-from payments.services import (
-    card_payment_start,
-    funds_deposit,
-)
+from payments.services.funds import card_payment_start, funds_deposit
 from payments.services.refunds import RefundError, funds_refund
 
 MAX_BULK_REVIEW = 1000

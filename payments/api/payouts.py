@@ -11,16 +11,23 @@ from rest_framework.views import APIView
 from accounts.permissions import IsStaff, IsWorker
 from config.api import error_response
 from payments import stripe_client
-from payments.models import Payout, PayoutMethod, PayoutStatus, ReconciliationIssue
+from payments.models import (
+    Payout,
+    PayoutMethod,
+    PayoutStatus,
+    ReconciliationIssue,
+    WebhookEvent,
+)
 from payments.responses import onboarding_urls, payouts_csv_response
 from payments.selectors import payouts as selectors
-from payments.services import (
+from payments.services import connect
+from payments.services.payouts import (
     PayoutError,
-    connect,
+    payout_act,
+    payout_method_default,
     payout_request,
     payouts_approve_many,
 )
-from payments.services.payouts import payout_act, payout_method_default
 from payments.services.reconciliation import reconciliation_run
 
 MAX_BULK_REVIEW = 1000
@@ -282,6 +289,50 @@ class ReconciliationIssuesApi(generics.ListAPIView):
         if self.request.query_params.get("all") in ("1", "true"):
             return issues
         return issues.filter(resolved_at__isnull=True)
+
+
+class WebhookEventSerializer(serializers.ModelSerializer):
+    status = serializers.ChoiceField(choices=selectors.WEBHOOK_EVENT_STATUSES, read_only=True)
+
+    class Meta:
+        model = WebhookEvent
+        fields = [
+            "id",
+            "event_id",
+            "type",
+            "status",
+            "attempts",
+            "last_error",
+            "received_at",
+            "next_attempt_at",
+            "failed_at",
+            "processed_at",
+        ]
+
+
+class WebhookEventsApi(generics.ListAPIView):
+    """Staff: stored Stripe events by status; by default those that failed for good (after
+    the last retry), which nothing tries again."""
+
+    permission_classes = [IsStaff]
+    serializer_class = WebhookEventSerializer
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("status", str, enum=list(selectors.WEBHOOK_EVENT_STATUSES)),
+        ],
+        operation_id="v1_staff_webhook_events_list",
+    )
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    def get_queryset(self):
+        wanted = self.request.query_params.get("status") or "failed"
+        if wanted not in selectors.WEBHOOK_EVENT_STATUSES:
+            raise serializers.ValidationError(
+                {"status": [f"One of: {', '.join(selectors.WEBHOOK_EVENT_STATUSES)}."]}
+            )
+        return selectors.webhook_events_by_status(status=wanted)
 
 
 class ReconciliationRunApi(APIView):

@@ -195,7 +195,12 @@ class CardPayment(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """Each Stripe event, stored by its id before anything acts on it."""
+    """Each Stripe event, stored by its id before anything acts on it.
+
+    ``attempts`` counts every try, failed or not. After a failure ``next_attempt_at`` moves
+    back by a growing delay (``payments.services.webhook_events.retry_delay``); after the last
+    allowed attempt ``failed_at`` is set and only staff look at it again. Pending means neither
+    ``processed_at`` nor ``failed_at`` is set."""
 
     event_id = models.CharField(max_length=100, unique=True)
     type = models.CharField(max_length=100)
@@ -204,12 +209,35 @@ class WebhookEvent(models.Model):
     processed_at = models.DateTimeField(null=True, blank=True)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at"]
+        indexes = [
+            # The retry job's query: pending events that are due, soonest first.
+            models.Index(
+                fields=["next_attempt_at"],
+                condition=Q(processed_at__isnull=True, failed_at__isnull=True),
+                name="webhook_event_due",
+            ),
+            models.Index(
+                fields=["-failed_at"],
+                condition=Q(failed_at__isnull=False),
+                name="webhook_event_failed",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.type} {self.event_id}"
+
+    @property
+    def status(self) -> str:
+        if self.processed_at is not None:
+            return "processed"
+        if self.failed_at is not None:
+            return "failed"
+        return "pending"
 
 
 class Bonus(models.Model):

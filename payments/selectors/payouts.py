@@ -1,4 +1,4 @@
-"""Reads of payouts: a worker's own and the staff queue."""
+"""Reads of payouts: a worker's own, the staff queue, and the stored Stripe events staff check."""
 
 from django.db.models import QuerySet
 
@@ -6,6 +6,7 @@ from accounts.models import User
 from payments.models import (
     Payout,
     PayoutStatus,
+    WebhookEvent,
 )
 
 
@@ -21,3 +22,19 @@ def payout_queue(*, status: str | None = None) -> QuerySet[Payout]:
     return payouts.filter(
         status__in=[PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.HELD]
     )
+
+
+WEBHOOK_EVENT_STATUSES = ("failed", "pending", "processed")
+
+
+def webhook_events_by_status(*, status: str = "failed") -> QuerySet[WebhookEvent]:
+    """Stored Stripe events for staff: ``failed`` (for good, newest failure first), ``pending``
+    (soonest next attempt first) or ``processed`` (newest first)."""
+    events = WebhookEvent.objects.defer("payload")
+    if status == "processed":
+        return events.filter(processed_at__isnull=False).order_by("-processed_at", "-pk")
+    if status == "pending":
+        return events.filter(processed_at__isnull=True, failed_at__isnull=True).order_by(
+            "next_attempt_at", "pk"
+        )
+    return events.filter(failed_at__isnull=False).order_by("-failed_at", "-pk")

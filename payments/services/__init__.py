@@ -1,35 +1,9 @@
-"""Payments services: funds coming in (deposits, cards) and payouts."""
+"""Payments services, one module per flow: ``funds`` (deposits, card payments), ``payouts``,
+``transfers`` (Stripe Connect), ``connect`` (payout accounts), ``refunds``, ``reconciliation`` and
+``webhook_events`` (stored Stripe events). Escrow and bonuses are the marketplace's
+(marketplace/services/escrow.py, bonuses.py): they know projects and answers.
 
-from payments.services.funds import (
-    FundingError,
-    card_payment_failed,
-    card_payment_start,
-    card_payment_succeeded,
-    funds_deposit,
-)
-from payments.services.payouts import (
-    PayoutError,
-    payout_approve,
-    payout_cancel,
-    payout_hold,
-    payout_mark_paid,
-    payout_request,
-    payouts_approve_many,
-    payouts_export_csv,
-)
-
-__all__ = [
-    "FundingError",
-    "PayoutError",
-    "card_payment_failed",
-    "card_payment_start",
-    "card_payment_succeeded",
-    "funds_deposit",
-    "payout_approve",
-    "payout_cancel",
-    "payout_hold",
-    "payout_mark_paid",
-    "payout_request",
-    "payouts_approve_many",
-    "payouts_export_csv",
-]
+Import from the module that defines a name (``from payments.services.payouts import
+payout_request``). This package re-exports nothing on purpose: a re-export here would run every
+service module whenever any one of them is imported, and tie them into one import cycle.
+"""

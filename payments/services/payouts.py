@@ -20,14 +20,22 @@ account's row lock, so concurrent requests can never spend the same cents twice.
 import csv
 import io
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
 from config.errors import DomainError
 from payments import ledger, money
-from payments.models import Payout, PayoutMethod, PayoutStatus, TransactionKind
-from payments.services import connect
+from payments.models import (
+    LedgerAccount,
+    Payout,
+    PayoutAccount,
+    PayoutMethod,
+    PayoutStatus,
+    TransactionKind,
+)
+from payments.services import connect, transfers
 
 MIN_PAYOUT_CENTS = 500
 
@@ -115,9 +123,7 @@ def payout_approve(*, payout_id: int, staff: User | None) -> Payout:
     fields = {"approved_at": timezone.now()}
     if payout.method == PayoutMethod.STRIPE:
         fields["idempotency_key"] = payout.idempotency_key or f"quorum-payout-{payout.pk}"
-        from payments.services.transfers import payout_transfer_enqueue
-
-        payout_transfer_enqueue(payout_id=payout.pk)
+        transfers.payout_transfer_enqueue(payout_id=payout.pk)
     return _move(payout, PayoutStatus.APPROVED, staff, **fields)
 
 
@@ -216,3 +222,31 @@ def payout_act(*, payout_id: int, action: str, staff: User, reference="", note="
     if action == "paid":
         return payout_mark_paid(payout_id=payout_id, staff=staff, reference=reference)
     raise PayoutError(f"Unknown payout action “{action}”.")
+
+
+def payouts_automatic_request() -> dict[str, int]:
+    """Scheduled payouts (``PAYOUTS_AUTOMATIC``): every worker whose Stripe account can receive
+    payouts, holding at least the minimum and with no payout open, is paid their whole balance.
+    Each worker is its own transaction; a run that overlaps another finds the open payout."""
+    counts = {"requested": 0, "refused": 0}
+    if not settings.PAYOUTS_AUTOMATIC:
+        return counts
+    open_statuses = [PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.HELD]
+    for account in PayoutAccount.objects.filter(payouts_enabled=True).select_related("worker"):
+        worker = account.worker
+        payable = LedgerAccount.objects.filter(code=f"payable:{worker.pk}").first()
+        if payable is None or payable.balance_cents < MIN_PAYOUT_CENTS:
+            continue
+        if Payout.objects.filter(worker=worker, status__in=open_statuses).exists():
+            continue
+        try:
+            with transaction.atomic():
+                payout = payout_request(
+                    worker=worker, amount_cents=payable.balance_cents, method=PayoutMethod.STRIPE
+                )
+                payout_approve(payout_id=payout.pk, staff=None)
+        except PayoutError:
+            counts["refused"] += 1
+        else:
+            counts["requested"] += 1
+    return counts

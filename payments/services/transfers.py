@@ -21,18 +21,21 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from payments import ledger, money, stripe_client
+from config.celery import task_send
+from payments import ledger, stripe_client
 from payments.models import Payout, PayoutMethod, PayoutStatus, TransactionKind
-from workers.services.notifications import notification_create
+from payments.signals import payout_failed
 
 logger = logging.getLogger(__name__)
 
 
-def payout_transfer_enqueue(*, payout_id: int) -> None:
-    """Queue the transfer once the caller's transaction commits."""
-    from payments.tasks import payout_transfer_send_task
+# Queued by name (config.celery.task_send): payments/tasks.py imports this module.
+PAYOUT_TRANSFER_TASK = "payments.payout_transfer_send"
 
-    transaction.on_commit(lambda: payout_transfer_send_task.delay(payout_id))
+
+def payout_transfer_enqueue(*, payout_id: int) -> None:
+    """Queue the transfer once the caller's transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: task_send(PAYOUT_TRANSFER_TASK, payout_id))
 
 
 def payout_transfer_send(*, payout_id: int) -> str:
@@ -101,7 +104,8 @@ def payout_transfer_succeeded(*, payout_id: int, transfer_id: str, amount_cents:
 @transaction.atomic
 def payout_transfer_failed(*, payout_id: int, message: str) -> Payout:
     """Stripe refused the transfer for good: the amount goes back to the worker's payable
-    balance (one balanced transaction) and the worker is told why."""
+    balance (one balanced transaction) and ``payments.signals.payout_failed`` is sent inside
+    it (the workers app tells the worker why)."""
     payout = Payout.objects.select_for_update().get(pk=payout_id)
     if payout.status != PayoutStatus.APPROVED:
         return payout
@@ -116,14 +120,7 @@ def payout_transfer_failed(*, payout_id: int, message: str) -> Payout:
     payout.status = PayoutStatus.FAILED
     payout.last_error = message[:500]
     payout.save(update_fields=["status", "last_error"])
-    notification_create(
-        worker=payout.worker,
-        text=(
-            f"Your payout of {money.format_cents(payout.amount_cents)} could not be sent "
-            f"({message[:200]}). The amount is back in your balance; check your payout account "
-            "and ask again."
-        ),
-    )
+    payout_failed.send(sender=Payout, payout=payout, message=message)
     return payout
 
 
@@ -141,44 +138,6 @@ def payouts_stuck(*, stale_after_seconds: int | None = None):
 def payouts_sweep(*, stale_after_seconds: int | None = None) -> int:
     """Queue the transfer of every stuck payout again (idempotent: same key, same outcome)."""
     ids = list(payouts_stuck(stale_after_seconds=stale_after_seconds).values_list("pk", flat=True))
-    from payments.tasks import payout_transfer_send_task
-
     for payout_id in ids:
-        payout_transfer_send_task.delay(payout_id)
+        task_send(PAYOUT_TRANSFER_TASK, payout_id)
     return len(ids)
-
-
-def payouts_automatic_request() -> dict[str, int]:
-    """Scheduled payouts (``PAYOUTS_AUTOMATIC``): every worker whose Stripe account can receive
-    payouts, holding at least the minimum and with no payout open, is paid their whole balance.
-    Each worker is its own transaction; a run that overlaps another finds the open payout."""
-    from payments.models import LedgerAccount, PayoutAccount
-    from payments.services.payouts import (
-        MIN_PAYOUT_CENTS,
-        PayoutError,
-        payout_approve,
-        payout_request,
-    )
-
-    counts = {"requested": 0, "refused": 0}
-    if not settings.PAYOUTS_AUTOMATIC:
-        return counts
-    open_statuses = [PayoutStatus.REQUESTED, PayoutStatus.APPROVED, PayoutStatus.HELD]
-    for account in PayoutAccount.objects.filter(payouts_enabled=True).select_related("worker"):
-        worker = account.worker
-        payable = LedgerAccount.objects.filter(code=f"payable:{worker.pk}").first()
-        if payable is None or payable.balance_cents < MIN_PAYOUT_CENTS:
-            continue
-        if Payout.objects.filter(worker=worker, status__in=open_statuses).exists():
-            continue
-        try:
-            with transaction.atomic():
-                payout = payout_request(
-                    worker=worker, amount_cents=payable.balance_cents, method=PayoutMethod.STRIPE
-                )
-                payout_approve(payout_id=payout.pk, staff=None)
-        except PayoutError:
-            counts["refused"] += 1
-        else:
-            counts["requested"] += 1
-    return counts

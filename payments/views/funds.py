@@ -13,11 +13,7 @@ from payments import money
 from payments.forms import AddFundsForm, DepositForm
 from payments.models import CardRefund
 from payments.selectors import funds as selectors
-from payments.services import (
-    FundingError,
-    card_payment_start,
-    funds_deposit,
-)
+from payments.services.funds import FundingError, card_payment_start, funds_deposit
 from payments.services.refunds import RefundError, funds_refund
 
 HISTORY_PAGE_SIZE = 50

@@ -11,13 +11,8 @@ from payments import money, stripe_client
 from payments.models import PayoutMethod, PayoutStatus, ReconciliationIssue
 from payments.responses import onboarding_urls, payouts_csv_response
 from payments.selectors import payouts as selectors
-from payments.services import (
-    PayoutError,
-    connect,
-    payout_request,
-    payouts_approve_many,
-)
-from payments.services.payouts import payout_act
+from payments.services import connect
+from payments.services.payouts import PayoutError, payout_act, payout_request, payouts_approve_many
 from payments.services.reconciliation import reconciliation_run
 
 
@@ -121,5 +116,6 @@ def reconciliation(request):
         {
             "open_issues": ReconciliationIssue.objects.filter(resolved_at__isnull=True)[:500],
             "resolved": ReconciliationIssue.objects.filter(resolved_at__isnull=False)[:50],
+            "failed_events": selectors.webhook_events_by_status(status="failed")[:200],
         },
     )

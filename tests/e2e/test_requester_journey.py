@@ -4,7 +4,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from marketplace.models import Project, ProjectStatus
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

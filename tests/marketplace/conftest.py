@@ -2,7 +2,7 @@ import pytest
 
 from marketplace.models import TemplateType
 from marketplace.services.projects import project_create
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 # Publishing reserves escrow; projects made here belong to an organisation with funds for it.
 TEST_FUNDS_CENTS = 10_000_000

@@ -13,7 +13,7 @@ from django.utils import timezone
 from accounts.models import RequesterAccount, Role, User
 from marketplace.models import Assignment, Project, ProjectStatus, Task, TemplateType
 from marketplace.task_types import task_type
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 LABELS = ["cat", "dog"]
 

@@ -17,6 +17,7 @@ LABELS = {"labels": [{"value": "cat"}, {"value": "dog"}]}
 WEBHOOK_SECRET = "whsec_quorum_test"
 SECRET_KEY = "sk_test_quorum"
 LOCALSTRIPE = Path(__file__).with_name("localstripe_server.py")
+CONNECT_FAKE = Path(__file__).with_name("fake_stripe_connect.py")
 REPOSITORY = Path(__file__).resolve().parents[2]
 
 
@@ -124,10 +125,10 @@ def stripe_settings(settings, localstripe_url):
 
 @pytest.fixture(scope="session")
 def connect_fake_url():
-    """``payments.fake_stripe_connect`` on a free loopback port, for the whole session."""
+    """``fake_stripe_connect.py`` (beside this file) on a free loopback port, for the session."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = [sys.executable, "-m", "payments.fake_stripe_connect", "--port", str(port)]
+    command = [sys.executable, str(CONNECT_FAKE), "--port", str(port)]
     process = _serve(command, url, "/_fake/data", "fake Stripe Connect")
     yield url
     process.terminate()

@@ -19,7 +19,8 @@ from payments.models import (
     TransactionKind,
     WebhookEvent,
 )
-from payments.services import funds_deposit, payout_request
+from payments.services.funds import funds_deposit
+from payments.services.payouts import payout_request
 
 PAYMENTS_MODELS = list(apps.get_app_config("payments").get_models())
 

@@ -17,7 +17,7 @@ from marketplace.services.reviews import (
 )
 from payments import ledger
 from payments.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 from tests.marketplace.factories import ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

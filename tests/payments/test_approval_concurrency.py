@@ -14,7 +14,8 @@ from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve, assignments_review
 from payments import ledger
 from payments.models import LedgerTransaction, Payout
-from payments.services import PayoutError, funds_deposit, payout_request
+from payments.services.funds import funds_deposit
+from payments.services.payouts import PayoutError, payout_request
 
 
 def _broken_ledger_rules() -> list[tuple]:

@@ -12,7 +12,7 @@ from marketplace.services.funding import InsufficientFundsError
 from marketplace.services.projects import project_publish
 from payments import ledger
 from payments.models import Bonus, LedgerTransaction
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 
 @pytest.fixture

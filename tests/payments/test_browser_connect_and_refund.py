@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 
 from payments import ledger
 from payments.models import CardRefund, CardRefundStatus, Payout, PayoutStatus, TransactionKind
-from payments.services import card_payment_start, card_payment_succeeded
+from payments.services.funds import card_payment_start, card_payment_succeeded
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -6,7 +6,7 @@ from playwright.sync_api import Page, expect
 
 from marketplace.services.projects import project_publish
 from payments.models import Payout, PayoutStatus
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from payments import ledger
 from payments.models import CardPayment, CardPaymentStatus, LedgerTransaction, WebhookEvent
-from payments.services import FundingError, card_payment_start
+from payments.services.funds import FundingError, card_payment_start
 
 WEBHOOK_SECRET = "whsec_quorum_test"  # the secret the conftest's ``stripe_settings`` configures
 

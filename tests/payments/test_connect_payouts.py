@@ -20,14 +20,17 @@ from payments.models import (
     PayoutStatus,
     TransactionKind,
 )
-from payments.services import PayoutError, payout_approve, payout_cancel, payout_request
 from payments.services.connect import payout_account_onboarding_link
-from payments.services.payouts import payout_hold, payout_mark_paid
-from payments.services.transfers import (
-    payout_transfer_send,
+from payments.services.payouts import (
+    PayoutError,
+    payout_approve,
+    payout_cancel,
+    payout_hold,
+    payout_mark_paid,
+    payout_request,
     payouts_automatic_request,
-    payouts_sweep,
 )
+from payments.services.transfers import payout_transfer_send, payouts_sweep
 from workers.models import Notification
 
 CONNECT_WEBHOOK_SECRET = "whsec_connect_test"

@@ -15,7 +15,7 @@ from marketplace.services.projects import (
 )
 from marketplace.services.reviews import assignment_approve, assignment_reject
 from payments.models import LedgerEntry, LedgerTransaction, ProjectEscrow
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 from tests.marketplace.factories import ProjectFactory, TaskFactory
 
 pytestmark = pytest.mark.django_db

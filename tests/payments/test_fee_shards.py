@@ -17,7 +17,7 @@ from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger, money
 from payments.models import AccountKind, LedgerAccount, LedgerEntry
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 
 def _unbalanced_transactions() -> list[tuple]:

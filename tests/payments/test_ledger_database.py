@@ -7,7 +7,7 @@ from django.db import IntegrityError, connection, transaction
 
 from payments import ledger, money
 from payments.models import LedgerEntry, LedgerTransaction, TransactionKind
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 RAW_TRANSACTION = (
     "INSERT INTO payments_ledgertransaction (kind, memo, created_at) "

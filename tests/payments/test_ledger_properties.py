@@ -43,7 +43,8 @@ from marketplace.services.reviews import (
 )
 from payments import money
 from payments.models import LedgerAccount, Payout, PayoutStatus
-from payments.services import PayoutError, funds_deposit, payout_cancel, payout_request
+from payments.services.funds import funds_deposit
+from payments.services.payouts import PayoutError, payout_cancel, payout_request
 
 # Rows that break a rule; each query must find none.
 LEDGER_RULES = {

@@ -30,7 +30,7 @@ from payments.models import (
     PayoutStatus,
     TransactionKind,
 )
-from payments.services import payout_request, payouts_approve_many
+from payments.services.payouts import payout_request, payouts_approve_many
 from payments.services.transfers import payouts_sweep
 
 PAYOUTS = 200

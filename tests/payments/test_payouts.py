@@ -15,9 +15,9 @@ from marketplace.services.projects import project_publish
 from marketplace.services.reviews import assignment_approve
 from payments import ledger
 from payments.models import LedgerEntry, Payout, PayoutStatus
-from payments.services import (
+from payments.services.funds import funds_deposit
+from payments.services.payouts import (
     PayoutError,
-    funds_deposit,
     payout_approve,
     payout_cancel,
     payout_mark_paid,

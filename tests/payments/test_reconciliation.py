@@ -18,12 +18,8 @@ from payments.models import (
     ReconciliationIssue,
     TransactionKind,
 )
-from payments.services import (
-    card_payment_start,
-    card_payment_succeeded,
-    payout_approve,
-    payout_request,
-)
+from payments.services.funds import card_payment_start, card_payment_succeeded
+from payments.services.payouts import payout_approve, payout_request
 from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import funds_refund
 from payments.services.transfers import payout_transfer_send

@@ -8,7 +8,7 @@ from django.urls import reverse
 
 from payments import ledger
 from payments.models import CardRefund, CardRefundStatus, LedgerTransaction, TransactionKind
-from payments.services import card_payment_start, card_payment_succeeded, funds_deposit
+from payments.services.funds import card_payment_start, card_payment_succeeded, funds_deposit
 from payments.services.refunds import (
     RefundError,
     card_refund_send,

@@ -8,7 +8,7 @@ from accounts.models import Role
 from marketplace.models import Assignment, ReviewStatus
 from marketplace.services.projects import project_publish
 from payments import ledger
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 pytestmark = pytest.mark.django_db
 

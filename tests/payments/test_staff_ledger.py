@@ -10,7 +10,7 @@ from marketplace.services.reviews import assignment_approve
 from payments import ledger
 from payments.models import AccountKind, LedgerTransaction, TransactionKind
 from payments.selectors import ledger as selectors_ledger
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 pytestmark = pytest.mark.django_db
 

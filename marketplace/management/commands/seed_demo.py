@@ -18,7 +18,7 @@ from marketplace.services.aggregation import project_aggregate, projects_needing
 from marketplace.services.assignments import assignment_claim, assignment_submit
 from marketplace.services.projects import project_create, project_publish, tasks_add
 from marketplace.services.quality import quality_rules_run, quality_settings_update
-from payments.services import funds_deposit
+from payments.services.funds import funds_deposit
 
 PASSWORD = "quorum-demo-2026"
 ORGANISATION = "Acme Research"

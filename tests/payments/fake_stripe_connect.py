@@ -1,7 +1,10 @@
 """A loopback fake of the slice of Stripe's API that Connect payouts use, because no offline
 emulator (localstripe included) has Express accounts, account links or transfers.
 
-    python -m payments.fake_stripe_connect --port 12111 [--api-key sk_test_x]
+    python tests/payments/fake_stripe_connect.py --port 12111 [--api-key sk_test_x]
+
+A test tool, not part of the product (it needs aiohttp from requirements-dev.txt); the
+product only knows the ``STRIPE_CONNECT_API_BASE`` setting that points the SDK at it.
 
 Stripe's API as the ``stripe`` SDK sees it:
 
@@ -75,7 +78,7 @@ class State:
         self.fail_rate = 0.0
         self.fail_modes = ["500"]
         self.delay = 5.0
-        self.random = random.Random(0)  # noqa: S311 - failure injection, not security
+        self.random = random.Random(0)
 
     def next_failure(self) -> str | None:
         if self.fail_count > 0:
