@@ -4,3 +4,9 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self) -> None:
+        # Register this app's Celery tasks when the process starts (web included), so services
+        # can queue them by name (config.celery.task_send) and the memory they bring is paid
+        # at start-up, not inside the first request that queues one.
+        from accounts import tasks  # noqa: F401

@@ -16,9 +16,6 @@ def task_send(name: str, *args, countdown: int | None = None) -> None:
     importing their app's tasks module: tasks import services, so the other direction would
     close an import cycle (the import-linter contracts refuse it). It goes through the Task
     object, not ``send_task``, so eager mode (the demo, unit tests) still runs it inline."""
-    try:
-        task = app.tasks[name]
-    except KeyError:  # a web process: autodiscovery only runs when a worker starts
-        app.loader.import_default_modules()
-        task = app.tasks[name]
-    task.apply_async(args, countdown=countdown)
+    # Each app's AppConfig.ready() imports its tasks module, so the name is registered in
+    # every process (autodiscovery alone only runs when a worker starts).
+    app.tasks[name].apply_async(args, countdown=countdown)
