@@ -4,6 +4,7 @@ workers, one admin, and four crowd workers who have already answered two thirds 
 and Workers pages open with final labels, confidence, gold accuracy and a quality flag. Safe to
 run again: it finds what exists and creates, answers and aggregates nothing twice."""
 
+import os
 import random
 from datetime import timedelta
 
@@ -102,7 +103,8 @@ class Command(BaseCommand):
         answered = self._crowd_answers(project)
         if project.pk in set(projects_needing_aggregation()):
             project_aggregate(project_id=project.pk)
-        self.stdout.write(self.style.SUCCESS("Demo ready at http://127.0.0.1:8000"))
+        port = os.environ.get("PORT", "8000")  # scripts/run.sh serves on $PORT
+        self.stdout.write(self.style.SUCCESS(f"Demo ready at http://127.0.0.1:{port}"))
         for email, role, _ in PEOPLE:
             self.stdout.write(f"  {role:<10} {email:<26} password: {PASSWORD}")
         if answered:
