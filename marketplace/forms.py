@@ -4,6 +4,7 @@ percent, minutes) into project fields; the service validates the result."""
 from django import forms
 
 from marketplace.models import ImportMode, Project, TemplateType
+from marketplace.models.project import BOUNDS
 from payments import money
 
 LABEL_TYPES = {
@@ -71,15 +72,33 @@ class ProjectForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 8}), required=False, help_text="Markdown."
     )
     reward_cents = forms.IntegerField(min_value=0, initial=5, label="Reward per assignment (¢)")
-    overlap_min = forms.IntegerField(min_value=1, max_value=50, initial=3)
-    overlap_max = forms.IntegerField(min_value=1, max_value=50, initial=3)
-    confidence_target = forms.FloatField(min_value=0.5, max_value=1.0, initial=0.95)
+    overlap_min = forms.IntegerField(
+        min_value=BOUNDS["overlap"][0], max_value=BOUNDS["overlap"][1], initial=3
+    )
+    overlap_max = forms.IntegerField(
+        min_value=BOUNDS["overlap"][0], max_value=BOUNDS["overlap"][1], initial=3
+    )
+    confidence_target = forms.FloatField(
+        min_value=BOUNDS["confidence_target"][0],
+        max_value=BOUNDS["confidence_target"][1],
+        initial=0.95,
+    )
     gold_percent = forms.IntegerField(
         min_value=0, max_value=100, initial=10, label="Gold share of served tasks (%)"
     )
-    time_limit_minutes = forms.IntegerField(min_value=1, max_value=24 * 60, initial=10)
-    auto_approve_hours = forms.IntegerField(min_value=0, max_value=30 * 24, initial=72)
-    priority = forms.IntegerField(min_value=-100, max_value=100, initial=0)
+    time_limit_minutes = forms.IntegerField(
+        min_value=BOUNDS["time_limit_seconds"][0] // 60,
+        max_value=BOUNDS["time_limit_seconds"][1] // 60,
+        initial=10,
+    )
+    auto_approve_hours = forms.IntegerField(
+        min_value=BOUNDS["auto_approve_seconds"][0] // 3600,
+        max_value=BOUNDS["auto_approve_seconds"][1] // 3600,
+        initial=72,
+    )
+    priority = forms.IntegerField(
+        min_value=BOUNDS["priority"][0], max_value=BOUNDS["priority"][1], initial=0
+    )
 
     def label_config(self) -> dict:
         data, kind = self.cleaned_data, self.cleaned_data.get("template_type")
@@ -154,7 +173,9 @@ class ImportForm(forms.Form):
 class EstimateForm(forms.Form):
     tasks = forms.IntegerField(min_value=0, max_value=100_000_000, initial=1000)
     reward_cents = forms.IntegerField(min_value=0, initial=5)
-    overlap_max = forms.IntegerField(min_value=1, initial=3)
+    overlap_max = forms.IntegerField(
+        min_value=BOUNDS["overlap"][0], max_value=BOUNDS["overlap"][1], initial=3
+    )
     gold_percent = forms.IntegerField(min_value=0, max_value=99, initial=10)
 
 

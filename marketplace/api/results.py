@@ -39,7 +39,7 @@ class ResultsApi(APIView):
     """Final labels of the project's regular tasks, streamed (flat memory at 1M tasks), as
     csv, jsonl, label_studio (every type), coco (bounding boxes) or conll (spans); a format
     that does not fit the project's type is a 400. ``answers=1`` adds the raw answers to csv
-    and jsonl. Formats: docs/file-formats.md."""
+    and jsonl, ``rejected=1`` the rejected ones among them too. Formats: docs/file-formats.md."""
 
     permission_classes = [IsRequester]
 
@@ -58,6 +58,13 @@ class ResultsApi(APIView):
                 "projects, conll for span projects.",
             ),
             OpenApiParameter("answers", int, enum=[0, 1], required=False),
+            OpenApiParameter(
+                "rejected",
+                int,
+                enum=[0, 1],
+                required=False,
+                description="With answers=1: include rejected answers (left out by default).",
+            ),
         ],
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
@@ -77,7 +84,13 @@ class ResultsApi(APIView):
         if refusal := FORMATS[fmt].refusal(project.template_type):
             return error_response("invalid", refusal, fields={"format": [refusal]})
         with_answers = request.query_params.get("answers") in ("1", "true")
-        return results_response(project=project, fmt=fmt, with_answers=with_answers)
+        include_rejected = request.query_params.get("rejected") in ("1", "true")
+        return results_response(
+            project=project,
+            fmt=fmt,
+            with_answers=with_answers,
+            include_rejected=include_rejected,
+        )
 
 
 class AggregateInputSerializer(serializers.Serializer):

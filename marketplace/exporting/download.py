@@ -8,17 +8,18 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 
 from marketplace.exporting import FORMATS, RESULT_FIELDS
-from marketplace.models import Assignment, AssignmentStatus, Project, Task
+from marketplace.models import Assignment, AssignmentStatus, Project, ReviewStatus, Task
 
 EXPORT_CHUNK = 2_000
 
 
-def _answers_of(task_ids: list[int]) -> dict[int, list[dict]]:
+def _answers_of(task_ids: list[int], *, include_rejected: bool) -> dict[int, list[dict]]:
     by_task: dict[int, list[dict]] = defaultdict(list)
-    rows = (
-        Assignment.objects.filter(task_id__in=task_ids, status=AssignmentStatus.SUBMITTED)
-        .order_by("task_id", "submitted_at", "id")
-        .values_list("task_id", "worker_id", "answer", "review_status", "duration_ms")
+    answers = Assignment.objects.filter(task_id__in=task_ids, status=AssignmentStatus.SUBMITTED)
+    if not include_rejected:
+        answers = answers.exclude(review_status=ReviewStatus.REJECTED)
+    rows = answers.order_by("task_id", "submitted_at", "id").values_list(
+        "task_id", "worker_id", "answer", "review_status", "duration_ms"
     )
     for task_id, worker_id, answer, review_status, duration_ms in rows:
         by_task[task_id].append(
@@ -33,13 +34,18 @@ def _answers_of(task_ids: list[int]) -> dict[int, list[dict]]:
 
 
 def results_records(
-    *, project: Project, with_answers: bool, batch_size: int | None = None
+    *,
+    project: Project,
+    with_answers: bool,
+    include_rejected: bool = False,
+    batch_size: int | None = None,
 ) -> Iterator[dict]:
     """One record per regular task in id order, read in keyset batches (``id > last id`` on
     the task_project_id index): each batch is one short query, so memory stays flat at a
     million tasks and nothing stays open on the database while a slow client reads. Each
-    batch's answers come in one query. ``batch_size`` defaults to the RESULTS_EXPORT_BATCH
-    setting, else EXPORT_CHUNK."""
+    batch's answers come in one query; rejected answers only when ``include_rejected`` is asked
+    for (they are not evidence the requester accepted). ``batch_size`` defaults to the
+    RESULTS_EXPORT_BATCH setting, else EXPORT_CHUNK."""
     batch_size = batch_size or getattr(settings, "RESULTS_EXPORT_BATCH", None) or EXPORT_CHUNK
     tasks = (
         Task.objects.filter(project=project, is_gold=False)
@@ -56,7 +62,11 @@ def results_records(
     )
     last_id = 0
     while batch := list(tasks.filter(id__gt=last_id)[:batch_size]):
-        answers = _answers_of([row[0] for row in batch]) if with_answers else {}
+        answers = (
+            _answers_of([row[0] for row in batch], include_rejected=include_rejected)
+            if with_answers
+            else {}
+        )
         for row in batch:
             record = dict(zip(RESULT_FIELDS, row, strict=True))
             if with_answers:
@@ -67,12 +77,16 @@ def results_records(
         last_id = batch[-1][0]
 
 
-def results_response(*, project: Project, fmt: str, with_answers: bool) -> StreamingHttpResponse:
+def results_response(
+    *, project: Project, fmt: str, with_answers: bool, include_rejected: bool = False
+) -> StreamingHttpResponse:
     """The streamed file in ``fmt``, a key of ``marketplace.exporting.FORMATS`` that fits the
     project's template type (callers check both). ``with_answers`` applies to csv and jsonl."""
     export = FORMATS[fmt]
     with_answers = with_answers and export.raw_answers
-    records = results_records(project=project, with_answers=with_answers)
+    records = results_records(
+        project=project, with_answers=with_answers, include_rejected=include_rejected
+    )
     body = export.write(records, project=project, with_answers=with_answers)
     response = StreamingHttpResponse(body, content_type=export.content_type)
     response["Content-Disposition"] = (

@@ -1,6 +1,7 @@
 """Projects (labeling jobs), their tasks (data items, some of them gold) and progress counters."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.db.models.functions import Now
@@ -28,6 +29,24 @@ class ProjectStatus(models.TextChoices):
     ARCHIVED = "archived", "Archived"
 
 
+# The one set of bounds for a project's numbers: the model's validators apply them to every
+# write path (the service runs full_clean for the wizard and the API alike), and the wizard's
+# form fields take their limits from here.
+BOUNDS = {
+    "overlap": (1, 50),
+    "confidence_target": (0.5, 1.0),
+    "time_limit_seconds": (60, 24 * 3600),
+    "auto_approve_seconds": (0, 30 * 24 * 3600),
+    "priority": (-100, 100),
+    "gold_ratio": (0.0, 1.0),
+}
+
+
+def _between(name: str) -> list:
+    low, high = BOUNDS[name]
+    return [MinValueValidator(low), MaxValueValidator(high)]
+
+
 class Project(models.Model):
     account = models.ForeignKey(RequesterAccount, on_delete=models.PROTECT, related_name="projects")
     created_by = models.ForeignKey(
@@ -42,18 +61,30 @@ class Project(models.Model):
     label_config = models.JSONField(default=dict, blank=True)
     reward_cents = models.PositiveIntegerField(help_text="Paid per approved assignment.")
     overlap_min = models.PositiveSmallIntegerField(
-        default=3, help_text="Answers every task gets before it may stop early."
+        default=3,
+        validators=_between("overlap"),
+        help_text="Answers every task gets before it may stop early.",
     )
     overlap_max = models.PositiveSmallIntegerField(
-        default=3, help_text="Answers a task gets at most."
+        default=3, validators=_between("overlap"), help_text="Answers a task gets at most."
     )
     confidence_target = models.FloatField(
-        default=0.95, help_text="Between the two overlaps, a task stops at this confidence."
+        default=0.95,
+        validators=_between("confidence_target"),
+        help_text="Between the two overlaps, a task stops at this confidence.",
     )
-    time_limit_seconds = models.PositiveIntegerField(default=600)
-    auto_approve_seconds = models.PositiveIntegerField(default=3 * 24 * 3600)
-    gold_ratio = models.FloatField(default=0.1, help_text="Share of served tasks that are gold.")
-    priority = models.SmallIntegerField(default=0)
+    time_limit_seconds = models.PositiveIntegerField(
+        default=600, validators=_between("time_limit_seconds")
+    )
+    auto_approve_seconds = models.PositiveIntegerField(
+        default=3 * 24 * 3600, validators=_between("auto_approve_seconds")
+    )
+    gold_ratio = models.FloatField(
+        default=0.1,
+        validators=_between("gold_ratio"),
+        help_text="Share of served tasks that are gold.",
+    )
+    priority = models.SmallIntegerField(default=0, validators=_between("priority"))
     status = models.CharField(
         max_length=16, choices=ProjectStatus.choices, default=ProjectStatus.DRAFT
     )

@@ -88,7 +88,10 @@ def project_results_download(request, project_id):
     if refusal := FORMATS[fmt].refusal(project.template_type):
         return HttpResponseBadRequest(refusal, content_type="text/plain; charset=utf-8")
     return results_response(
-        project=project, fmt=fmt, with_answers=request.GET.get("answers") == "1"
+        project=project,
+        fmt=fmt,
+        with_answers=request.GET.get("answers") == "1",
+        include_rejected=request.GET.get("rejected") == "1",
     )
 
 

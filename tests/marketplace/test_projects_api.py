@@ -115,3 +115,33 @@ def test_workers_see_active_projects_without_gold_or_labels_config(api_client, w
     assert [item["id"] for item in body["results"]] == [project.pk]
     assert "gold_tasks_count" not in body["results"][0]
     assert api_client.post("/api/v1/projects/", NEW, format="json").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("overlap_max", 32767),
+        ("overlap_min", 0),
+        ("priority", 32767),
+        ("priority", -32768),
+        ("time_limit_seconds", 10**9),
+        ("time_limit_seconds", 5),
+        ("auto_approve_seconds", 10**9),
+        ("confidence_target", 0.1),
+    ],
+)
+def test_the_api_keeps_the_same_bounds_as_the_wizard(api, field, value):
+    """One validation for every write path: what the wizard's form refuses, the API refuses
+    with the field named (and nothing is written)."""
+    response = api.post("/api/v1/projects/", {**NEW, field: value}, format="json")
+    assert response.status_code == 400, response.json()
+    assert field in response.json()["error"]["fields"]
+    assert not Project.objects.exists()
+
+
+def test_an_update_beyond_the_bounds_is_refused_with_the_field(api):
+    project_id = api.post("/api/v1/projects/", NEW, format="json").json()["id"]
+    response = api.patch(f"/api/v1/projects/{project_id}/", {"priority": 500}, format="json")
+    assert response.status_code == 400
+    assert "priority" in response.json()["error"]["fields"]
+    assert Project.objects.get(pk=project_id).priority == 0

@@ -8,9 +8,11 @@ import json
 import pytest
 
 from marketplace.exporting import download as views_results
+from marketplace.models import Assignment
 from marketplace.services import assignments as assignments_service
 from marketplace.services.aggregation import project_aggregate
 from marketplace.services.assignments import assignment_claim, assignment_submit
+from marketplace.services.reviews import assignment_reject
 from tests.marketplace.factories import ProjectFactory, TaskFactory, WorkerFactory
 
 pytestmark = pytest.mark.django_db
@@ -137,3 +139,24 @@ def test_rerunning_from_the_results_page_switches_the_method(client, requester, 
     assert response.status_code == 302
     first.refresh_from_db()
     assert (first.aggregation_method, first.final_label) == ("ds", "cat")
+
+
+def test_rejected_answers_are_left_out_of_the_export_unless_asked_for(
+    api_client, requester, labelled
+):
+    project, first, _, _workers = labelled
+    dog = Assignment.objects.get(task=first, answer="dog")
+    assignment_reject(assignment_id=dog.pk, project=project, reason="Not a dog.")
+    api_client.force_authenticate(requester)
+    url = f"/api/v1/projects/{project.pk}/results/"
+
+    default = [
+        json.loads(line)
+        for line in body(api_client.get(url, {"format": "jsonl", "answers": 1})).splitlines()
+    ]
+    assert sorted(a["answer"] for a in default[0]["answers"]) == ["cat", "cat"]
+
+    asked = body(api_client.get(url, {"format": "jsonl", "answers": 1, "rejected": 1}))
+    answers = next(json.loads(line) for line in asked.splitlines())["answers"]
+    assert sorted(a["answer"] for a in answers) == ["cat", "cat", "dog"]
+    assert [a["review_status"] for a in answers if a["answer"] == "dog"] == ["rejected"]
