@@ -187,7 +187,16 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "EXCEPTION_HANDLER": "config.api.exception_handler",
-    "DEFAULT_THROTTLE_RATES": {"anon": "60/min", "user": "6000/min"},
+    # Every endpoint: config/throttling.py (per user, per address; an empty rate turns it off).
+    "DEFAULT_THROTTLE_CLASSES": ["config.throttling.RequestRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_str("API_THROTTLE_ANON", "60/min"),
+        "user": env_str("API_THROTTLE_USER", "6000/min"),
+        "address": env_str("API_THROTTLE_ADDRESS", "60000/min"),
+    },
+    # Proxies in front of the app whose X-Forwarded-For entries are trusted; 0: the client
+    # address is REMOTE_ADDR and the header is ignored (a client could write anything there).
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Quorum API",
