@@ -174,6 +174,8 @@ STORAGES = {
 }
 MEDIA_ROOT = env_str("MEDIA_ROOT", str(BASE_DIR / "media"))
 MEDIA_URL = "/media/"
+# Hosts (https) whose images requester Markdown may show; other remote images are dropped.
+MARKDOWN_IMAGE_HOSTS = set(env_list("MARKDOWN_IMAGE_HOSTS", []))
 
 # --- REST API ---------------------------------------------------------------------------------
 REST_FRAMEWORK = {

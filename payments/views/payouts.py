@@ -2,7 +2,6 @@
 staff payout queue and reconciliation."""
 
 from django.contrib import messages
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,12 +15,12 @@ from payments.services.payouts import PayoutError, payout_act, payout_request, p
 from payments.services.reconciliation import reconciliation_run
 
 
+@require_POST
 @worker_required
 def payout_account_connect(request):
-    """POST from the earnings page (GET: Stripe's refresh_url when a link expired): off to
-    Stripe's onboarding with a fresh link."""
-    if request.method not in ("POST", "GET"):
-        return HttpResponse(status=405)
+    """POST from the earnings page: off to Stripe's onboarding with a fresh link. POST only: it
+    may create the worker's Connect account, which a link or an image on another site must not
+    be able to do."""
     try:
         url = connect.payout_account_onboarding_link(
             worker=request.user, **onboarding_urls(request)
@@ -119,3 +118,10 @@ def reconciliation(request):
             "failed_events": selectors.webhook_events_by_status(status="failed")[:200],
         },
     )
+
+
+@worker_required
+def payout_account_relink(request):
+    """Stripe's ``refresh_url`` (a GET when an onboarding link expired): a page with one button
+    that POSTs for a fresh link, instead of acting on a GET."""
+    return render(request, "payments/payout_account_relink.html")

@@ -132,7 +132,8 @@ def test_cost_estimate_counts_gold_checks_and_fees_in_whole_cents(settings):
     assert estimate.total_cents == 16670 + 3334
 
 
-def test_instructions_markdown_cannot_inject_script():
+def test_instructions_markdown_cannot_inject_script(settings):
+    settings.MARKDOWN_IMAGE_HOSTS = {"example.com"}
     html = render_markdown(
         "**Bold** <script>alert(1)</script> [x](javascript:alert(1)) "
         '<img src="https://example.com/a.png" onerror="alert(1)">'
@@ -142,3 +143,18 @@ def test_instructions_markdown_cannot_inject_script():
     assert "javascript:" not in html
     assert "onerror" not in html
     assert 'src="https://example.com/a.png"' in html
+
+
+def test_instructions_show_no_images_from_hosts_the_platform_does_not_allow(settings):
+    """A remote image would be a tracking pixel: its owner would learn who opened which task."""
+    settings.MARKDOWN_IMAGE_HOSTS = {"images.example.org"}
+    html = render_markdown(
+        "![pixel](https://tracker.example.net/p.gif?worker=1) "
+        "![plain](http://images.example.org/a.png) "
+        "![ok](https://images.example.org/a.png) "
+        "![own](/media/instructions/a.png)"
+    )
+    assert "tracker.example.net" not in html
+    assert "http://images.example.org" not in html
+    assert 'src="https://images.example.org/a.png"' in html
+    assert 'src="/media/instructions/a.png"' in html

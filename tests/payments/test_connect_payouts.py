@@ -291,3 +291,18 @@ def test_automatic_payouts_pay_connected_balances_only_when_switched_on(
     payout = Payout.objects.get()
     assert (payout.worker, payout.amount_cents, payout.status) == (connected, 2_000, "paid")
     assert _payable(connected) == 0 and _payable(small) == 300
+
+
+@pytest.mark.django_db
+def test_a_get_cannot_start_onboarding_and_an_expired_link_asks_before_acting(
+    client, worker, connect_fake
+):
+    """A link or an image on another site must not create the worker's Connect account."""
+    client.force_login(worker)
+    assert client.get(reverse("payments:payout_account_connect")).status_code == 405
+    page = client.get(reverse("payments:payout_account_relink"))
+    assert page.status_code == 200
+    assert 'method="post"' in page.content.decode()
+    assert not PayoutAccount.objects.filter(worker=worker).exists()
+    to_stripe = client.post(reverse("payments:payout_account_connect"))
+    assert to_stripe.status_code == 302 and to_stripe.url.startswith(connect_fake.url)
