@@ -211,7 +211,7 @@ class RefundListCreateApi(APIView):
             )
         except RefundError as error:
             return error_response(
-                "refund_refused",
+                error.code,
                 str(error),
                 status.HTTP_409_CONFLICT,
                 fields={"amount_cents": [str(error)]},
