@@ -11,6 +11,26 @@ The platform's fees from answers are spread over ``settings.PLATFORM_FEE_SHARDS`
 approvals in different projects do not queue on one row; the original ``platform_fees`` account
 keeps its history and still takes the fees of bonuses. Read the platform's fees with
 ``platform_fees_balance_cents``, which sums every account of that kind.
+
+Idempotency keys (docs/security.md, "Money idempotency keys") live in two namespaces that can
+never meet:
+
+- **server-made** keys are built from row ids and fixed words by the code that owns the movement
+  (``pay:assignment:<id>``, ``payout:<id>:paid``, ``card:<payment intent>``,
+  ``sys:refund:<id>:paid``); no part of them comes from a request;
+- **client** keys carry a value someone typed or sent (an ``Idempotency-Key`` header, a form's
+  hidden key, a bank reference) and are always built by ``client_idempotency_key`` as
+  ``client:<operation>:<caller id>:<value>``: one operation's keys never meet another's, one
+  organisation's never meet another's, and no server-made key starts with ``client:``.
+
+Keys stored before this split keep their meaning: ``refund:<account>:<value>``,
+``bonus:<account>:<value>`` and ``deposit:<reference>`` were client keys; they are never built
+again (``funds_deposit`` still looks its old key up so a re-recorded old transfer is not credited
+twice), and no server-made family starts with those words (refund movements moved to ``sys:``).
+
+A key names one movement: replaying it with other legs or another kind raises
+``IdempotencyKeyReusedError`` (HTTP 409, as Stripe answers a reused key) instead of returning
+a transaction that is not the one asked for.
 """
 
 from collections import defaultdict
@@ -23,6 +43,7 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import RequesterAccount, User
+from config.errors import DomainError
 from payments.models import (
     EXTERNAL_KINDS,
     AccountKind,
@@ -47,6 +68,26 @@ class OverdraftError(Exception):
 
 class UnbalancedPostingError(ValueError):
     """The legs of a posting do not add up to zero (a programming error, refused early)."""
+
+
+class IdempotencyKeyReusedError(DomainError):
+    """An idempotency key already names another movement (other kind, amounts or accounts).
+    Nothing is moved; the caller must send a new key for a new request."""
+
+    code, http_status = "idempotency_key_reused", 409
+
+
+CLIENT_KEY_PREFIX = "client:"
+
+
+def client_idempotency_key(operation: str, caller_id: int, value: str) -> str:
+    """The ledger key of a movement asked for with a caller-chosen ``value``: namespaced by
+    ``operation`` (a fixed word such as ``refund``) and the caller (the organisation's or
+    worker's id), under a prefix no server-made key uses. ``value`` may contain anything, colons
+    included: the operation and the integer id before it cannot be forged by it."""
+    if not operation.isidentifier():
+        raise ValueError(f"Operation {operation!r} is a fixed word, not data.")
+    return f"{CLIENT_KEY_PREFIX}{operation}:{int(caller_id)}:{value}"
 
 
 def _account(code: str, kind: str, **owner) -> LedgerAccount:
@@ -215,13 +256,15 @@ def post(
 ) -> LedgerTransaction:
     """Record one balanced movement. ``legs`` are (account, cents added to its balance); legs on
     the same account are merged and zero legs dropped. With an ``idempotency_key`` a repeated
-    call returns the first call's transaction and moves nothing."""
+    call with the same kind and legs returns the first call's transaction and moves nothing; the
+    same key with another kind, other amounts or other accounts raises
+    ``IdempotencyKeyReusedError`` and moves nothing (memo and links are not compared)."""
+    legs = list(legs)
+    amounts = _merged(legs)
     if idempotency_key:
         existing = LedgerTransaction.objects.filter(idempotency_key=idempotency_key).first()
         if existing is not None:
-            return existing
-    legs = list(legs)
-    amounts = _merged(legs)
+            return _same_movement(existing, kind, amounts)
     _refuse_overdraft(lock_accounts(a for a, _ in legs if a.pk in amounts), amounts)
     try:
         with transaction.atomic():
@@ -235,12 +278,32 @@ def post(
             )
     except IntegrityError:
         # The same key committed concurrently: that movement happened once, there.
-        return LedgerTransaction.objects.get(idempotency_key=idempotency_key)
+        existing = LedgerTransaction.objects.get(idempotency_key=idempotency_key)
+        return _same_movement(existing, kind, amounts)
     LedgerEntry.objects.bulk_create(
         LedgerEntry(transaction=ledger_transaction, account_id=account_id, amount_cents=cents)
         for account_id, cents in sorted(amounts.items())
     )
     return ledger_transaction
+
+
+def _same_movement(
+    existing: LedgerTransaction, kind: str, amounts: dict[int, int]
+) -> LedgerTransaction:
+    """``existing`` if it is the movement asked for (same kind, same cents on the same accounts),
+    else ``IdempotencyKeyReusedError``."""
+    recorded: dict[int, int] = defaultdict(int)
+    for account_id, cents in LedgerEntry.objects.filter(transaction=existing).values_list(
+        "account_id", "amount_cents"
+    ):
+        recorded[account_id] += cents
+    if existing.kind != kind or dict(recorded) != amounts:
+        raise IdempotencyKeyReusedError(
+            "This idempotency key was already used for a different movement of money; "
+            "send a new key for a new request.",
+            fields={"idempotency_key": ["Already used with other parameters."]},
+        )
+    return existing
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,10 @@ class ProviderError(Exception):
     """Stripe could not be reached or refused the request for a reason other than the card."""
 
 
+class IdempotencyConflictError(ProviderError):
+    """Stripe refused an idempotency key already used with other parameters."""
+
+
 class TransientProviderError(ProviderError):
     """Worth retrying with the same idempotency key: a timeout, a lost connection, 429, 5xx, or
     a key or permission problem of ours (configuration, not the payout's fault)."""
@@ -85,6 +89,8 @@ def payment_intent_create(
         )
     except stripe.CardError as error:
         raise CardDeclinedError(error.user_message or "The card was declined.") from error
+    except stripe.IdempotencyError as error:
+        raise IdempotencyConflictError(str(error.user_message or error)) from error
     except stripe.StripeError as error:
         raise ProviderError(str(error.user_message or error)) from error
     return _intent(intent)

@@ -2,7 +2,12 @@
 
 The bonus comes out of the organisation's available funds (not escrow) with the platform fee on
 top, like a reward. A repeated request with the same key returns the first bonus; the same key
-with a different worker or amount is refused (as Stripe does with idempotency keys).
+with a different worker or amount is refused with ``idempotency_key_reused`` (409, as Stripe does
+with idempotency keys). Keys are per organisation (``Bonus`` is unique on organisation and key),
+and the ledger key is ``client:bonus:<organisation id>:<key>``
+(``ledger.client_idempotency_key``), apart from every server-made key. Bonuses paid before
+carry ``bonus:<organisation id>:<key>``; their ``Bonus`` row is found first, so they are never
+posted again under the new key.
 """
 
 from django.db import IntegrityError, transaction
@@ -61,7 +66,7 @@ def bonus_grant(
                     (ledger.platform_fees_account(), fee),
                 ],
                 memo=f"Bonus: {message}"[:300],
-                idempotency_key=f"bonus:{account_id}:{client_key}",
+                idempotency_key=ledger.client_idempotency_key("bonus", account_id, client_key),
                 project=project,
                 created_by=granted_by,
             )
@@ -88,5 +93,10 @@ def bonus_grant(
 
 def _same_request(existing: Bonus, worker: User, amount_cents: int) -> Bonus:
     if existing.worker_id != worker.pk or existing.amount_cents != amount_cents:
-        raise BonusError("This client key was used for a different bonus.")
+        raise BonusError(
+            "This client key was used for a different bonus; send a new key for a new bonus.",
+            code=ledger.IdempotencyKeyReusedError.code,
+            http_status=ledger.IdempotencyKeyReusedError.http_status,
+            fields={"client_key": ["Already used with another worker or amount."]},
+        )
     return existing

@@ -1,7 +1,12 @@
 """Payments API: funds, ledger history, card top-ups, bank deposits and worker earnings. Thin:
 validate, call a service or selector, serialise. Errors use ``config.api.error_response``."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,6 +20,11 @@ from payments.services.funds import card_payment_start, funds_deposit
 from payments.services.refunds import RefundError, funds_refund
 
 MAX_BULK_REVIEW = 1000
+
+_KEY_REUSED = OpenApiResponse(
+    description='`{"error": {"code", "message", "fields"}}`; code `idempotency_key_reused` when '
+    "the key (or the reference) was already used for a request with other parameters."
+)
 
 
 def _idempotency_key(request) -> str | None:
@@ -120,7 +130,7 @@ class CardPaymentListCreateApi(APIView):
 
     @extend_schema(
         request=CardPaymentCreateSerializer,
-        responses={202: CardPaymentSerializer},
+        responses={202: CardPaymentSerializer, 409: _KEY_REUSED},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -183,7 +193,7 @@ class RefundListCreateApi(APIView):
 
     @extend_schema(
         request=RefundCreateSerializer,
-        responses={201: CardRefundSerializer(many=True)},
+        responses={201: CardRefundSerializer(many=True), 409: _KEY_REUSED},
         parameters=[
             OpenApiParameter(
                 "Idempotency-Key",
@@ -211,7 +221,7 @@ class RefundListCreateApi(APIView):
             )
         except RefundError as error:
             return error_response(
-                "refund_refused",
+                error.code,
                 str(error),
                 status.HTTP_409_CONFLICT,
                 fields={"amount_cents": [str(error)]},
@@ -228,14 +238,16 @@ class DepositSerializer(serializers.Serializer):
 
 
 class DepositApi(APIView):
-    """Staff record a bank transfer received from an organisation (once per reference)."""
+    """Staff record a bank transfer received from an organisation (once per organisation and
+    reference)."""
 
     permission_classes = [IsStaff]
 
     @extend_schema(
         request=DepositSerializer,
         responses={
-            201: inline_serializer("Deposit", {"transaction_id": serializers.IntegerField()})
+            201: inline_serializer("Deposit", {"transaction_id": serializers.IntegerField()}),
+            409: _KEY_REUSED,
         },
         operation_id="v1_deposits_create",
     )

@@ -32,19 +32,33 @@ def funds_deposit(
     created_by: User | None = None,
 ) -> LedgerTransaction:
     """Record a bank transfer received for ``requester_account``. The bank ``reference`` makes
-    it happen once: recording the same reference again returns the first record."""
+    it happen once per organisation: recording the same reference for the same organisation
+    again returns the first record (another amount raises ``IdempotencyKeyReusedError``), while
+    another organisation's transfer with the same reference (banks reuse short references) is
+    its own deposit. Ledger key: ``client:deposit:<organisation id>:<reference>``.
+
+    Deposits recorded before the key named the organisation carry ``deposit:<reference>``; that
+    key is looked up first, and counts as this deposit only if it credited this organisation."""
     reference = reference.strip()
     if amount_cents <= 0:
         raise FundingError("A deposit is a positive amount.")
     if not reference:
         raise FundingError("A deposit needs the bank transfer's reference.")
-    return ledger.transfer(
-        source=ledger.external_bank_account(),
-        destination=ledger.requester_available_account(requester_account),
-        amount_cents=amount_cents,
+    source = ledger.external_bank_account()
+    destination = ledger.requester_available_account(requester_account)
+    legs = [(source, -amount_cents), (destination, amount_cents)]
+    legacy = LedgerTransaction.objects.filter(
+        idempotency_key=f"deposit:{reference}", entries__account=destination
+    ).first()
+    if legacy is not None:
+        return ledger.post(
+            kind=TransactionKind.DEPOSIT, legs=legs, idempotency_key=legacy.idempotency_key
+        )
+    return ledger.post(
         kind=TransactionKind.DEPOSIT,
+        legs=legs,
         memo=f"Bank transfer {reference}",
-        idempotency_key=f"deposit:{reference}",
+        idempotency_key=ledger.client_idempotency_key("deposit", requester_account.pk, reference),
         created_by=created_by,
     )
 
@@ -53,8 +67,11 @@ def card_payment_start(
     *, user: User, amount_cents: int, payment_method: str, request_key: str
 ) -> CardPayment:
     """Charge a card for ``amount_cents``. ``request_key`` (from the form or the API's
-    Idempotency-Key) makes a retried request reuse the same PaymentIntent. Raises
-    ``FundingError`` with a message for the requester."""
+    Idempotency-Key) makes a retried request reuse the same PaymentIntent: Stripe's key is
+    ``topup:<organisation id>:<key>`` (per operation and organisation; Stripe keys live apart
+    from ledger keys, and no other Stripe key of ours starts with ``topup:``), and Stripe refuses
+    it with other parameters (``IdempotencyKeyReusedError``, 409). Raises ``FundingError`` with
+    a message for the requester."""
     if not MIN_CARD_PAYMENT_CENTS <= amount_cents <= MAX_CARD_PAYMENT_CENTS:
         raise FundingError(
             f"Card top-ups are between ${MIN_CARD_PAYMENT_CENTS // 100} and "
@@ -70,6 +87,10 @@ def card_payment_start(
         )
     except stripe_client.CardDeclinedError as error:
         raise FundingError(f"The card was declined: {error}") from error
+    except stripe_client.IdempotencyConflictError as error:
+        raise ledger.IdempotencyKeyReusedError(
+            "This Idempotency-Key was used for another card payment; send a new key."
+        ) from error
     except stripe_client.ProviderError as error:
         raise FundingError("The card processor is unavailable; nothing was charged.") from error
     payment, _ = CardPayment.objects.get_or_create(

@@ -16,6 +16,7 @@ from payments.services.reconciliation_common import (
     _ledger_amounts,
     _open_issue_ids,
 )
+from payments.services.refunds import refund_paid_keys
 
 
 def _card_payments_to_compare(since: datetime, comparison: Comparison):
@@ -49,7 +50,10 @@ def _card_differences(since: datetime, comparison: Comparison) -> list[Differenc
     payments = list(_card_payments_to_compare(since, comparison))
     credited = _ledger_amounts(f"card:{payment.payment_intent_id}" for payment in payments)
     refunded = _ledger_amounts(
-        f"refund:{refund.pk}:paid" for payment in payments for refund in payment.refunds.all()
+        key
+        for payment in payments
+        for refund in payment.refunds.all()
+        for key in refund_paid_keys(refund.pk)
     )
     for payment in payments:
         ref = f"card_payment:{payment.payment_intent_id}"
@@ -104,14 +108,15 @@ def _card_differences(since: datetime, comparison: Comparison) -> list[Differenc
                         remote.amount_cents if remote else 0,
                     )
                 )
-            if refunded.get(f"refund:{refund.pk}:paid") != refund.amount_cents:
+            booked = sum(refunded.get(key, 0) for key in refund_paid_keys(refund.pk)) or None
+            if booked != refund.amount_cents:
                 found.append(
                     Difference(
                         "refund_ledger_mismatch",
                         f"card_refund:{refund.pk}",
                         "Ledger refund movement differs",
                         refund.amount_cents,
-                        refunded.get(f"refund:{refund.pk}:paid"),
+                        booked,
                     )
                 )
         pending = {r.pk for r in payment.refunds.all() if r.status == CardRefundStatus.PENDING}

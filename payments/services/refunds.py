@@ -7,10 +7,19 @@ account's locks). Each row is then sent to Stripe; Stripe's confirmation (the sy
 or a later ``refund.updated`` event) moves its amount out to the card, a refusal moves it back to
 available funds. Every step is idempotent:
 
-- the whole request by the client's key (a repeat returns the same rows, reserves nothing more);
+- the whole request by the client's key, per organisation (a repeat for the same amount returns
+  the same rows and reserves nothing more; the same key for another amount is refused with
+  ``idempotency_key_reused``); its reservation's ledger key is
+  ``client:refund:<organisation id>:<key>`` (``ledger.client_idempotency_key``);
 - each Stripe refund by ``quorum-refund-<row id>``, and because some Stripe emulators ignore
   idempotency keys, a retry first looks for a refund carrying the row id in its metadata;
-- the ledger by ``refund:<row id>:paid`` / ``refund:<row id>:failed``.
+- the ledger's outcome by ``sys:refund:<row id>:paid`` / ``sys:refund:<row id>:failed``.
+
+Keys stored before the namespaces were split keep their meaning: reservations made then are keyed
+``refund:<organisation id>:<key>`` and outcomes ``refund:<row id>:paid|failed`` (one family, which
+is how a client key "paid" could pose as a settled refund's outcome). Both outcome keys are read by
+reconciliation (``refund_paid_keys``); a refund's outcome is posted once under its row lock, so no
+refund has both.
 """
 
 from datetime import timedelta
@@ -53,6 +62,12 @@ def _refundable(payment: CardPayment) -> int:
     return payment.amount_cents - (taken or 0)
 
 
+def refund_paid_keys(refund_id: int) -> tuple[str, str]:
+    """The ledger keys a confirmed refund's payout may carry: today's, and the one used before
+    the key namespaces were split."""
+    return f"sys:refund:{refund_id}:paid", f"refund:{refund_id}:paid"
+
+
 @transaction.atomic
 def _reserve(*, user: User, amount_cents: int, request_key: str) -> list[CardRefund]:
     account_id = user.requester_account_id
@@ -62,6 +77,13 @@ def _reserve(*, user: User, amount_cents: int, request_key: str) -> list[CardRef
         ).order_by("id")
     )
     if existing:
+        asked_before = sum(refund.amount_cents for refund in existing)
+        if asked_before != amount_cents:
+            raise RefundError(
+                f"This Idempotency-Key was used for a refund of "
+                f"{money.format_cents(asked_before)}; send a new key for a new refund.",
+                code=ledger.IdempotencyKeyReusedError.code,
+            )
         return existing
     payments = list(
         CardPayment.objects.select_for_update()
@@ -81,7 +103,7 @@ def _reserve(*, user: User, amount_cents: int, request_key: str) -> list[CardRef
             amount_cents=amount_cents,
             kind=TransactionKind.REFUND_REQUEST,
             memo=f"Refund to card requested ({len(plan)} payment(s))",
-            idempotency_key=f"refund:{account_id}:{request_key}",
+            idempotency_key=ledger.client_idempotency_key("refund", account_id, request_key),
             created_by=user,
         )
     except ledger.OverdraftError as error:
@@ -165,7 +187,7 @@ def card_refund_confirmed(*, refund_id: int, provider_refund_id: str) -> CardRef
         amount_cents=refund.amount_cents,
         kind=TransactionKind.REFUND_PAID,
         memo=f"Refund {provider_refund_id} to card",
-        idempotency_key=f"refund:{refund.pk}:paid",
+        idempotency_key=refund_paid_keys(refund.pk)[0],
         created_by=refund.created_by,
     )
     refund.status = CardRefundStatus.SUCCEEDED
@@ -187,7 +209,7 @@ def card_refund_failed(*, refund_id: int, message: str) -> CardRefund:
         amount_cents=refund.amount_cents,
         kind=TransactionKind.REFUND_CANCEL,
         memo=f"Refund {refund.pk} refused: {message}",
-        idempotency_key=f"refund:{refund.pk}:failed",
+        idempotency_key=f"sys:refund:{refund.pk}:failed",
     )
     refund.status = CardRefundStatus.FAILED
     refund.last_error = message[:500]

@@ -9,11 +9,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.permissions import requester_required, staff_required
+from config.errors import DomainError
 from payments import money
 from payments.forms import AddFundsForm, DepositForm
 from payments.models import CardRefund
 from payments.selectors import funds as selectors
-from payments.services.funds import FundingError, card_payment_start, funds_deposit
+from payments.services.funds import card_payment_start, funds_deposit
 from payments.services.refunds import RefundError, funds_refund
 
 HISTORY_PAGE_SIZE = 50
@@ -31,7 +32,7 @@ def funds(request):
                 payment_method=form.cleaned_data["payment_method"],
                 request_key=form.cleaned_data["request_key"],
             )
-        except FundingError as error:
+        except DomainError as error:  # refused, or the form's key reused for another amount
             messages.error(request, str(error))
         else:
             messages.success(
@@ -81,12 +82,18 @@ def refund_new(request):
 def deposit_new(request):
     form = DepositForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        funds_deposit(
-            requester_account=form.cleaned_data["requester_account"],
-            amount_cents=form.cleaned_data["amount"],
-            reference=form.cleaned_data["reference"],
-            created_by=request.user,
-        )
-        messages.success(request, "Bank transfer recorded (once per reference).")
-        return redirect("payments:deposit_new")
+        try:
+            funds_deposit(
+                requester_account=form.cleaned_data["requester_account"],
+                amount_cents=form.cleaned_data["amount"],
+                reference=form.cleaned_data["reference"],
+                created_by=request.user,
+            )
+        except DomainError as error:
+            form.add_error("reference", str(error))
+        else:
+            messages.success(
+                request, "Bank transfer recorded (once per reference and organisation)."
+            )
+            return redirect("payments:deposit_new")
     return render(request, "payments/deposit.html", {"form": form})
