@@ -4,7 +4,13 @@ import os
 
 from celery import Celery
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
+# No default settings module: a server or worker started without one would run the demo's
+# settings (DEBUG, the insecure dev key) in production. ./scripts/run.sh sets the demo's.
+if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+    raise RuntimeError(
+        "Set DJANGO_SETTINGS_MODULE (config.settings.production on a server; "
+        "./scripts/run.sh sets the demo's)."
+    )
 
 app = Celery("quorum")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -122,3 +122,19 @@ def test_settings_outside_the_demo_refuse_to_start_without_postgresql(database_u
     assert "ImproperlyConfigured" in result.stderr
     assert "Quorum needs PostgreSQL" in result.stderr
     assert "./scripts/run.sh" in result.stderr
+
+
+@pytest.mark.parametrize("module", ["config.wsgi", "config.asgi", "config.celery"])
+def test_servers_and_workers_refuse_to_start_without_a_settings_module(module):
+    """No silent fall-back to the demo's settings (DEBUG, the dev key) on a server."""
+    env = {key: value for key, value in os.environ.items() if key != "DJANGO_SETTINGS_MODULE"}
+    started = subprocess.run(
+        [sys.executable, "-c", f"import {module}"],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert started.returncode != 0
+    assert "Set DJANGO_SETTINGS_MODULE" in started.stderr
