@@ -252,6 +252,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Marketplace ------------------------------------------------------------------------------
 # The platform's fee on top of every reward, in basis points (2000 = 20 %).
 PLATFORM_FEE_BASIS_POINTS = env_int("PLATFORM_FEE_BASIS_POINTS", 2000)
+# Bonuses of the last 24 hours, per organisation and per worker (across organisations).
+BONUS_DAILY_CAP_PER_REQUESTER_CENTS = env_int("BONUS_DAILY_CAP_PER_REQUESTER_CENTS", 500_000)
+BONUS_DAILY_CAP_PER_WORKER_CENTS = env_int("BONUS_DAILY_CAP_PER_WORKER_CENTS", 50_000)
 # Fees of answers are credited to ``platform_fees:<project id mod this>`` so that approvals in
 # different projects do not all wait for one account row (docs/ledger.md, Throughput). Changing it
 # is safe: every read sums all platform-fee accounts.

@@ -8,18 +8,34 @@ and the ledger key is ``client:bonus:<organisation id>:<key>``
 (``ledger.client_idempotency_key``), apart from every server-made key. Bonuses paid before
 carry ``bonus:<organisation id>:<key>``; their ``Bonus`` row is found first, so they are never
 posted again under the new key.
+
+Against bonus abuse (a requester moving money to an account of their own, or a compromised
+requester draining funds): a bonus needs a submitted answer of the worker on the organisation's
+projects (a claim alone, live or skipped, does not count), and the bonuses of the last 24 hours
+are capped per organisation (``BONUS_DAILY_CAP_PER_REQUESTER_CENTS``) and per worker, across
+organisations (``BONUS_DAILY_CAP_PER_WORKER_CENTS``). The caps hold under concurrent requests:
+the organisation's row and a transaction-scoped advisory lock on the worker are taken before
+the sums are read.
 """
 
-from django.db import IntegrityError, transaction
+from datetime import timedelta
 
-from accounts.models import User
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Sum
+from django.utils import timezone
+
+from accounts.models import RequesterAccount, User
 from config.errors import DomainError
-from marketplace.models import Assignment, Project
+from marketplace.models import Assignment, AssignmentStatus, Project
 from marketplace.services.escrow import InsufficientFundsError
 from payments import ledger, money
 from payments.models import Bonus, TransactionKind
 
 MAX_BONUS_CENTS = 100_000
+# Advisory lock namespace (the first key of pg_advisory_xact_lock's two-int form) for the
+# per-worker bonus cap; the second key is the worker id.
+_WORKER_CAP_LOCK = 7_301
 
 
 class BonusError(DomainError):
@@ -50,7 +66,9 @@ def bonus_grant(
         raise BonusError(f"A bonus is between 1 cent and {money.format_cents(MAX_BONUS_CENTS)}.")
     if not message:
         raise BonusError("Tell the worker what the bonus is for.")
-    worked_for = Assignment.objects.filter(worker=worker, project__account_id=account_id)
+    worked_for = Assignment.objects.filter(
+        worker=worker, project__account_id=account_id, status=AssignmentStatus.SUBMITTED
+    )
     if project is not None:
         worked_for = worked_for.filter(project=project)
     if not worker.is_worker or not worked_for.exists():
@@ -58,6 +76,7 @@ def bonus_grant(
     fee = money.fee_cents(amount_cents)
     try:
         with transaction.atomic():
+            _within_daily_caps(account_id=account_id, worker=worker, amount_cents=amount_cents)
             posted = ledger.post(
                 kind=TransactionKind.BONUS,
                 legs=[
@@ -89,6 +108,35 @@ def bonus_grant(
     except IntegrityError:  # the same key committed concurrently
         existing = Bonus.objects.get(requester_account_id=account_id, client_key=client_key)
         return _same_request(existing, worker, amount_cents)
+
+
+def _within_daily_caps(*, account_id: int, worker: User, amount_cents: int) -> None:
+    """Refuse a bonus that would take the organisation's or the worker's bonuses of the last
+    24 hours over their cap. Takes the locks that make the check hold under concurrency (the
+    organisation's row, then the worker's advisory lock); caller is inside the transaction."""
+    RequesterAccount.objects.select_for_update().filter(pk=account_id).first()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_WORKER_CAP_LOCK, worker.pk])
+    since = timezone.now() - timedelta(days=1)
+    recent = Bonus.objects.filter(created_at__gte=since)
+    caps = [
+        (
+            recent.filter(requester_account_id=account_id),
+            settings.BONUS_DAILY_CAP_PER_REQUESTER_CENTS,
+            "your organisation's bonuses",
+        ),
+        (recent.filter(worker=worker), settings.BONUS_DAILY_CAP_PER_WORKER_CENTS, "this worker"),
+    ]
+    for bonuses, cap, whose in caps:
+        paid = bonuses.aggregate(total=Sum("amount_cents"))["total"] or 0
+        if paid + amount_cents > cap:
+            raise BonusError(
+                f"Bonuses are capped at {money.format_cents(cap)} a day for {whose}; "
+                f"{money.format_cents(max(cap - paid, 0))} is left for the next 24 hours.",
+                code="bonus_cap_reached",
+                http_status=429,
+                fields={"amount_cents": [f"At most {max(cap - paid, 0)} cents today."]},
+            )
 
 
 def _same_request(existing: Bonus, worker: User, amount_cents: int) -> Bonus:

@@ -7,6 +7,7 @@ from django.db import connection
 from django.urls import reverse
 
 from accounts.models import Role
+from marketplace.services.assignments import assignment_claim
 from marketplace.services.bonuses import BonusError, bonus_grant
 from marketplace.services.funding import InsufficientFundsError
 from marketplace.services.projects import project_publish
@@ -154,3 +155,72 @@ def test_staff_record_a_bank_transfer_from_the_page(client, staff_user, requeste
     client.post(reverse("payments:deposit_new"), form)
 
     assert balances(requester_account=requester.requester_account)["available"] == 12_050
+
+
+@pytest.mark.django_db
+def test_a_claim_without_a_submitted_answer_earns_no_bonus(requester, worked, make_user):
+    """Finding 6: a live or skipped assignment is not work a bonus can reward."""
+    claimer = make_user(Role.WORKER)
+    assignment_claim(worker=claimer, project=worked.project)
+    with pytest.raises(BonusError, match="answered your tasks"):
+        bonus_grant(
+            granted_by=requester, worker=claimer, amount_cents=50, message="x", client_key="c"
+        )
+    assert not Bonus.objects.filter(worker=claimer).exists()
+
+
+@pytest.mark.django_db
+def test_bonuses_stop_at_the_organisations_and_the_workers_daily_caps(
+    requester, other_requester, worked, answer, draft, settings
+):
+    settings.BONUS_DAILY_CAP_PER_REQUESTER_CENTS = 100
+    settings.BONUS_DAILY_CAP_PER_WORKER_CENTS = 150
+    grant = {"granted_by": requester, "worker": worked.worker, "message": "x"}
+    bonus_grant(**grant, amount_cents=60, client_key="a")
+    with pytest.raises(BonusError, match=r"capped at \$1\.00 a day") as refused:
+        bonus_grant(**grant, amount_cents=41, client_key="b")
+    assert refused.value.code == "bonus_cap_reached" and refused.value.http_status == 429
+    bonus_grant(**grant, amount_cents=40, client_key="c")  # exactly at the cap
+
+    # Another organisation may still pay the same worker, up to the worker's own cap.
+    account = other_requester.requester_account
+    funds_deposit(requester_account=account, amount_cents=1_000, reference="O")
+    other_project = project_publish(project=draft(owner=other_requester, tasks=2))
+    answer(other_project, worker=worked.worker)
+    other = {"granted_by": other_requester, "worker": worked.worker, "message": "y"}
+    bonus_grant(**other, amount_cents=50, client_key="d")
+    with pytest.raises(BonusError, match="for this worker"):
+        bonus_grant(**other, amount_cents=1, client_key="e")
+    assert sum(b.amount_cents for b in Bonus.objects.filter(worker=worked.worker)) == 150
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_bonuses_cannot_overshoot_the_daily_cap(requester, worked, settings):
+    settings.BONUS_DAILY_CAP_PER_REQUESTER_CENTS = 100
+    start = threading.Barrier(8)
+    paid, refused = [], []
+
+    def send(n):
+        try:
+            start.wait()
+            bonus_grant(
+                granted_by=requester,
+                worker=worked.worker,
+                amount_cents=30,
+                message="Thanks",
+                client_key=f"race-{n}",
+            )
+            paid.append(n)
+        except BonusError:
+            refused.append(n)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send, args=(n,)) for n in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert len(paid) == 3 and len(refused) == 5
+    assert ledger.worker_payable_account(worked.worker).balance_cents == 90
