@@ -17,7 +17,6 @@ Requesting moves the amount from the worker's payable balance to payouts in flig
 account's row lock, so concurrent requests can never spend the same cents twice.
 """
 
-import csv
 import io
 
 from django.conf import settings
@@ -25,6 +24,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.csv_safe import csv_safe_writer
 from config.errors import DomainError
 from payments import ledger, money
 from payments.models import (
@@ -193,9 +193,10 @@ CSV_HEADER = ["payout_id", "worker_email", "worker_name", "amount", "currency", 
 
 
 def payouts_export_csv(*, payouts) -> str:
-    """A bank-transfer batch of the given (approved) payouts. Reading it changes nothing."""
+    """A bank-transfer batch of the given (approved) payouts. Reading it changes nothing. Names
+    and emails that start like a formula are neutralised (``config.csv_safe``)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe_writer(buffer)
     writer.writerow(CSV_HEADER)
     for payout in payouts:
         writer.writerow(
