@@ -5,23 +5,36 @@ the allocation hot path (claim, submit) that doubled the SQL per request. This c
 token, the user id and the few fields permission checks read (role, is_active, is_staff) for
 ``CACHE_SECONDS``, and builds a User whose other fields load from the database on first access.
 
-Consequence: a deleted token, a deactivated user or a changed role is noticed by the API within
-``CACHE_SECONDS``. The allocation statements re-check ``is_active`` and the role in SQL, so claim
-and submit see such a change at once.
+With the user's fields it caches whether their access is on hold (``accounts.access``: a
+suspended worker), and refuses the token while it is.
+
+Revocation is immediate (docs/security.md, "Suspended workers: no payouts, no tokens"): a change
+to a user's role, ``is_active``, ``is_staff`` or ``is_superuser`` (any ``User.save`` that may
+touch them, see :func:`user_saved`) and a suspension or its lifting (the workers moderation
+service) call :func:`user_tokens_refresh`, which replaces the user's cached entries with a
+tombstone, in the changing transaction and again when it commits: for ``CACHE_SECONDS`` every
+lookup of those tokens reads the database and nothing re-fills the cache, so a request that read
+the old state just before the commit cannot put it back. What is left: another process's
+in-memory copy (``LOCAL_SECONDS``, 10 s); the allocation statements re-check ``is_active`` and
+the role in SQL, and claims re-check suspensions, so those see a change at once everywhere.
+Deleting a token directly calls :func:`forget_token`.
 """
 
 import hashlib
 import time
 
 from django.core.cache import cache
-from django.db import router
+from django.db import router, transaction
 from rest_framework import exceptions
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 
+from accounts.access import access_hold_reasons
 from accounts.models import User
 
 CACHE_SECONDS = 60
+# Cached instead of a token's values after a change: "read the database, do not cache".
+_TOMBSTONE = "refresh"
 # A second, per-process layer in front of Redis: building a Redis client and a round trip cost
 # more than the rest of a claim. Kept short so a revoked token dies quickly in every process.
 LOCAL_SECONDS = 10
@@ -36,24 +49,53 @@ _FIELDS = tuple(
 
 
 def _cache_key(key: str) -> str:
-    # Hash the secret: cache keys are visible to anyone who can list Redis.
-    return "auth:token:" + hashlib.sha256(key.encode()).hexdigest()
+    # Hash the secret: cache keys are visible to anyone who can list Redis. "v2": the values
+    # end with the access-hold reason.
+    return "auth:token:v2:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def forget_token(key: str) -> None:
-    """Drop a token from the cache at once (call when revoking it). Other processes forget it
-    within ``LOCAL_SECONDS``."""
-    cache.delete(_cache_key(key))
+    """Drop a token from the cache at once (call when revoking it): for ``CACHE_SECONDS`` its
+    lookups read the database. Other processes forget it within ``LOCAL_SECONDS``."""
+    cache.set(_cache_key(key), _TOMBSTONE, CACHE_SECONDS)
     _local.pop(_cache_key(key), None)
 
 
-def _cached_values(cache_key: str) -> list | None:
+def user_tokens_refresh(*, user_id: int) -> None:
+    """The user's role, active flag, staff flags or access hold changed (or is changing in the
+    caller's transaction): their tokens' next requests read the database. The tombstones are
+    written now, so no request re-fills the cache with the old state while the change commits,
+    and again on commit, for a transaction that outlives ``CACHE_SECONDS``."""
+
+    def forget() -> None:
+        for key in keys:
+            forget_token(key)
+
+    keys = list(Token.objects.filter(user_id=user_id).values_list("key", flat=True))
+    forget()
+    transaction.on_commit(forget)
+
+
+_WATCHED_FIELDS = frozenset({"role", "is_active", "is_staff", "is_superuser"})
+
+
+def user_saved(sender, *, instance, update_fields=None, created=False, **kwargs) -> None:
+    """``post_save`` of ``User`` (connected in ``AccountsConfig.ready()``): a save that may have
+    changed what the token cache keeps refreshes the user's tokens. A save that names only other
+    fields (``last_login`` at each login) does not."""
+    if created or (update_fields is not None and not _WATCHED_FIELDS & set(update_fields)):
+        return
+    user_tokens_refresh(user_id=instance.pk)
+
+
+def _cached_values(cache_key: str) -> list | str | None:
+    """The cached values, ``_TOMBSTONE`` or None (not cached)."""
     now = time.monotonic()
     hit = _local.get(cache_key)
     if hit is not None and hit[0] > now:
         return hit[1]
     values = cache.get(cache_key)
-    if values is not None:
+    if values is not None and values != _TOMBSTONE:
         _remember(cache_key, values, now)
     return values
 
@@ -70,14 +112,22 @@ class CachedTokenAuthentication(TokenAuthentication):
     def authenticate_credentials(self, key):
         cache_key = _cache_key(key)
         values = _cached_values(cache_key)
-        if values is None:
+        if values is None or values == _TOMBSTONE:
             token = Token.objects.select_related("user").filter(key=key).first()
             if token is None:
                 raise exceptions.AuthenticationFailed("Invalid token.")
-            values = [getattr(token.user, field) for field in _FIELDS]
-            cache.set(cache_key, values, CACHE_SECONDS)
-            _remember(cache_key, values, time.monotonic())
-        user = User.from_db(router.db_for_read(User), list(_FIELDS), list(values))
+            hold = " ".join(access_hold_reasons(user=token.user)) if token.user.is_active else ""
+            fresh = [*(getattr(token.user, field) for field in _FIELDS), hold]
+            # add, not set: a tombstone written meanwhile (or still there) stays.
+            if values is None and cache.add(cache_key, fresh, CACHE_SECONDS):
+                _remember(cache_key, fresh, time.monotonic())
+            values = fresh
+        *fields, hold = values
+        user = User.from_db(router.db_for_read(User), list(_FIELDS), fields)
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        if hold:
+            raise exceptions.AuthenticationFailed(
+                f"This account's API access is on hold: {hold}", code="access_on_hold"
+            )
         return user, Token(key=key, user=user)

@@ -1,11 +1,14 @@
-"""What the workforce side does when a lower layer says something happened (connected in
-``WorkersConfig.ready()``; the lower layers never import this app)."""
+"""What the workforce side does when a lower layer says something happened, and what it answers
+when a lower layer asks (connected in ``WorkersConfig.ready()``; the lower layers never import
+this app)."""
 
+from accounts.access import access_hold_source_register
 from accounts.models import Role
 from accounts.signals import role_assigned
 from payments import money
+from payments.payout_holds import payout_hold_source_register
 from payments.signals import payout_failed
-from workers.models import WorkerProfile
+from workers.models import WorkerProfile, WorkerSuspension
 from workers.services.notifications import notification_create
 
 
@@ -30,6 +33,28 @@ def payout_failed_notify(sender, *, payout, message: str, **kwargs) -> None:
     )
 
 
+def _suspended(user) -> bool:
+    return WorkerSuspension.objects.filter(worker_id=user.pk, lifted_at__isnull=True).exists()
+
+
+def payout_hold_suspension(*, worker) -> list[str]:
+    """``payments.payout_holds``: a suspended worker is not paid out until the suspension is
+    lifted (the money stays in their balance)."""
+    if _suspended(worker):
+        return ["Your account is suspended; payouts resume when the suspension is lifted."]
+    return []
+
+
+def access_hold_suspension(*, user) -> list[str]:
+    """``accounts.access``: a suspended worker's API tokens are refused until the suspension is
+    lifted (``workers.services.moderation`` refreshes the token cache on both)."""
+    if user.is_worker and _suspended(user):
+        return ["the account is suspended."]
+    return []
+
+
 def connect() -> None:
     role_assigned.connect(worker_profile_create, dispatch_uid="workers.worker_profile_create")
     payout_failed.connect(payout_failed_notify, dispatch_uid="workers.payout_failed_notify")
+    payout_hold_source_register("workers.suspension", payout_hold_suspension)
+    access_hold_source_register("workers.suspension", access_hold_suspension)

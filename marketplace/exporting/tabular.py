@@ -1,10 +1,13 @@
-"""CSV and JSON Lines: one row or line per task, the raw answers on request."""
+"""CSV and JSON Lines: one row or line per task, the raw answers on request. The CSV goes
+through ``config.csv_safe``: a label, id or answer that starts like a formula is written with a
+leading ``'`` (docs/security.md, "CSV formula injection")."""
 
 from __future__ import annotations
 
-import csv
 import json
 from collections.abc import Iterator
+
+from config.csv_safe import csv_safe_writer
 
 RESULT_FIELDS = [
     "task_id",
@@ -27,7 +30,7 @@ def _csv_cell(value):
 
 
 def csv_lines(records: Iterator[dict], *, project, with_answers: bool) -> Iterator[str]:
-    writer = csv.writer(_Echo())
+    writer = csv_safe_writer(_Echo())
     yield writer.writerow(RESULT_FIELDS + (["answers"] if with_answers else []))
     for record in records:
         cells = [

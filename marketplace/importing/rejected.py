@@ -1,5 +1,9 @@
 """The rejected-rows file of a "skip bad rows" import: every rejected row with its line, its
-problems and its raw values, for the requester to fix and upload again. Pure Python."""
+problems and its raw values, for the requester to fix and upload again. Pure Python.
+
+The merged file is written through ``config.csv_safe``: a raw value that starts like a formula
+(``=``, ``+``, ``-``, ``@``, tab, CR) gets a leading ``'`` so a spreadsheet shows it as text
+(docs/security.md, "CSV formula injection"); the temporary parts keep the raw values as read."""
 
 import csv
 import heapq
@@ -8,6 +12,8 @@ import tempfile
 from collections.abc import Iterable
 
 from django.core.files import File
+
+from config.csv_safe import csv_safe_writer
 
 
 class RejectedRows:
@@ -34,7 +40,7 @@ class RejectedRows:
         """The rejected rows as one CSV in line order, after a header row. Closes the parts."""
         out = tempfile.TemporaryFile(mode="w+b")  # noqa: SIM115 - the File wrapper owns it
         text = io.TextIOWrapper(out, encoding="utf-8", newline="")
-        writer = csv.writer(text)
+        writer = csv_safe_writer(text)
         writer.writerow(["line", "problems", *(header or ["raw"])])
         readers = [csv.reader(part.reopen()) for part in self._parts]
         writer.writerows(heapq.merge(*readers, key=lambda row: int(row[0])))

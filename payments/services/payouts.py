@@ -17,7 +17,6 @@ Requesting moves the amount from the worker's payable balance to payouts in flig
 account's row lock, so concurrent requests can never spend the same cents twice.
 """
 
-import csv
 import io
 
 from django.conf import settings
@@ -25,8 +24,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import User
+from config.csv_safe import csv_safe_writer
 from config.errors import DomainError
-from payments import ledger, money
+from payments import ledger, money, payout_holds
 from payments.models import (
     LedgerAccount,
     Payout,
@@ -46,6 +46,18 @@ class PayoutError(DomainError):
     code, http_status = "payout_refused", 400
 
 
+class PayoutHeld(PayoutError):
+    """The worker is suspended or deactivated (``payments.payout_holds``): no payout until
+    that is lifted."""
+
+    code, http_status = "payouts_held", 403
+
+
+def _ensure_not_held(worker: User) -> None:
+    if reasons := payout_holds.payout_hold_reasons(worker=worker):
+        raise PayoutHeld("Payouts are on hold. " + " ".join(reasons))
+
+
 def payout_method_default(*, worker: User) -> str:
     """Stripe Connect once the worker's account can receive payouts, the bank batch otherwise."""
     account = connect.payout_account_for(worker=worker)
@@ -58,6 +70,7 @@ def payout_method_default(*, worker: User) -> str:
 def payout_request(*, worker: User, amount_cents: int, method: str | None = None) -> Payout:
     if not worker.is_worker:
         raise PayoutError("Only workers request payouts.")
+    _ensure_not_held(worker)
     if amount_cents < MIN_PAYOUT_CENTS:
         raise PayoutError(f"The minimum payout is {money.format_cents(MIN_PAYOUT_CENTS)}.")
     method = method or payout_method_default(worker=worker)
@@ -120,6 +133,7 @@ def payout_approve(*, payout_id: int, staff: User | None) -> Payout:
     """Approve; a Stripe payout gets its idempotency key in this commit, and its transfer is
     queued after it (the sweeper re-queues it if the process dies in between)."""
     payout = _locked(payout_id, {PayoutStatus.REQUESTED, PayoutStatus.HELD}, "approved")
+    _ensure_not_held(payout.worker)
     fields = {"approved_at": timezone.now()}
     if payout.method == PayoutMethod.STRIPE:
         fields["idempotency_key"] = payout.idempotency_key or f"quorum-payout-{payout.pk}"
@@ -193,9 +207,10 @@ CSV_HEADER = ["payout_id", "worker_email", "worker_name", "amount", "currency", 
 
 
 def payouts_export_csv(*, payouts) -> str:
-    """A bank-transfer batch of the given (approved) payouts. Reading it changes nothing."""
+    """A bank-transfer batch of the given (approved) payouts. Reading it changes nothing. Names
+    and emails that start like a formula are neutralised (``config.csv_safe``)."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv_safe_writer(buffer)
     writer.writerow(CSV_HEADER)
     for payout in payouts:
         writer.writerow(

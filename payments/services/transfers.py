@@ -22,7 +22,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from config.celery import task_send
-from payments import ledger, stripe_client
+from payments import ledger, payout_holds, stripe_client
 from payments.models import Payout, PayoutMethod, PayoutStatus, TransactionKind
 from payments.signals import payout_failed
 
@@ -40,17 +40,22 @@ def payout_transfer_enqueue(*, payout_id: int) -> None:
 
 def payout_transfer_send(*, payout_id: int) -> str:
     """Send (or find again) the payout's transfer and record the outcome. Returns ``paid``,
-    ``failed`` or ``skipped`` (not an approved Stripe payout any more); raises
-    ``stripe_client.TransientProviderError`` when it is worth retrying. No lock is held during
-    the call to Stripe."""
+    ``failed``, ``held`` (the worker was suspended or deactivated after approval, see
+    :func:`_hold_before_first_attempt`) or ``skipped`` (not an approved Stripe payout any
+    more); raises ``stripe_client.TransientProviderError`` when it is worth retrying. No lock is
+    held during the call to Stripe."""
     payout = Payout.objects.filter(pk=payout_id).first()
     if payout is None or payout.method != PayoutMethod.STRIPE:
         return "skipped"
     if payout.status != PayoutStatus.APPROVED:
         return "skipped"
-    Payout.objects.filter(pk=payout.pk).update(
+    if _hold_before_first_attempt(payout):
+        return "held"
+    # Counted only while still approved: a payout held meanwhile is not sent.
+    if not Payout.objects.filter(pk=payout.pk, status=PayoutStatus.APPROVED).update(
         transfer_attempts=F("transfer_attempts") + 1, last_attempt_at=timezone.now()
-    )
+    ):
+        return "skipped"
     try:
         transfer = stripe_client.transfer_create(
             amount_cents=payout.amount_cents,
@@ -68,6 +73,24 @@ def payout_transfer_send(*, payout_id: int) -> str:
         payout_id=payout.pk, transfer_id=transfer.id, amount_cents=transfer.amount_cents
     )
     return "paid"
+
+
+@transaction.atomic
+def _hold_before_first_attempt(payout: Payout) -> bool:
+    """Hold the payout instead of sending it when the worker's payouts are held now
+    (``payments.payout_holds``: suspended or deactivated since approval). Only before the first
+    attempt: once one was made the transfer may already exist at Stripe, and retrying under the
+    same key only finds it. Staff then cancel the held payout, or approve it again once the
+    hold is lifted."""
+    if payout.transfer_attempts:
+        return False
+    reasons = payout_holds.payout_hold_reasons(worker=payout.worker)
+    if not reasons:
+        return False
+    held = Payout.objects.filter(
+        pk=payout.pk, status=PayoutStatus.APPROVED, transfer_attempts=0
+    ).update(status=PayoutStatus.HELD, note=" ".join(reasons)[:300])
+    return bool(held)
 
 
 @transaction.atomic

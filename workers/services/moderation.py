@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from accounts.authentication import user_tokens_refresh
 from accounts.models import User
 from workers.eligibility import eligibility_invalidate
 from workers.models import AuditAction, RequesterBlock, WorkerSuspension
@@ -124,6 +125,7 @@ def worker_suspend(
         details={"appeal_note": appeal_note},
     )
     _invalidate(worker)
+    user_tokens_refresh(user_id=worker.pk)  # the API tokens stop (or work again) at once
     return suspension
 
 
@@ -147,6 +149,7 @@ def worker_unsuspend(
     notification_create(worker=worker, text=f"Your suspension was lifted: {reason}")
     audit_record(actor=actor, action=AuditAction.UNSUSPEND, worker=worker, reason=reason)
     _invalidate(worker)
+    user_tokens_refresh(user_id=worker.pk)  # the API tokens stop (or work again) at once
     return suspension
 
 
