@@ -44,13 +44,6 @@ WHERE a.id = %(id)s AND a.worker_id = %(worker)s
 _SUBMIT_PEEK = _SUBMIT_READ_SQL.format(lock="")
 _SUBMIT_LOCK = _SUBMIT_READ_SQL.format(lock="FOR UPDATE OF a")
 
-# Re-take a released slot for a late answer: only if the task still has one free.
-_RETAKE_SLOT_SQL = f"""
-UPDATE {_task} SET slots_taken = slots_taken + 1
-WHERE id = %(task)s AND status = 'open' AND slots_taken < overlap
-RETURNING id
-"""
-
 # Store the answer, count it on the task (closing the task at its overlap) and on a random
 # counter shard of the project (created on first use), in one statement.
 _SUBMIT_WRITE_SQL = f"""
@@ -78,9 +71,8 @@ ON CONFLICT (project_id, shard) DO UPDATE SET
     gold_answers = pc.gold_answers + EXCLUDED.gold_answers
 RETURNING pc.project_id
 """
-# Under the row lock: a live answer, or a late one whose slot was just taken again.
-_SUBMIT_WRITE_LOCKED = _SUBMIT_WRITE_SQL.format(statuses="'live', 'expired'")
-# Without a lock: only while the assignment is still live, which the UPDATE re-checks on the row.
+# Only while the assignment is live, which the UPDATE re-checks on the row it writes: with or
+# without the row lock, an assignment the sweeper expired is never written.
 _SUBMIT_WRITE_LIVE = _SUBMIT_WRITE_SQL.format(statuses="'live'")
 
 
@@ -159,8 +151,9 @@ def assignment_submit(
     - Already submitted: the stored result again when the ``submit_key`` or the answer match
       (a retried request), AlreadySubmitted otherwise.
     - Live (even past its lease, as long as the sweeper has not released it): saved.
-    - Expired and released: saved if the task still has a free slot (taken again), otherwise
-      LeaseExpired and nothing is stored.
+    - Expired and released by the sweeper: LeaseExpired and nothing is stored — for gold and
+      regular tasks alike. (Keeping a late regular answer only while its task had a free slot,
+      and a late gold answer always, told gold apart: docs/security.md.)
     - Skipped or returned: refused.
     The answer is validated against the project's template before anything is written.
 
@@ -197,8 +190,8 @@ def _after_submit(assignment_id: int, *, project_id: int, worker_id: int) -> Non
 def _submit_locked(
     *, worker: User, assignment_id: int, answer: Any, key: str, now: datetime
 ) -> SubmitResult:
-    """``assignment_submit`` under the assignment's row lock (then the task's, for a late
-    answer that takes its slot again)."""
+    """``assignment_submit`` under the assignment's row lock: decide a retry, a refusal or
+    (a live assignment whose unlocked write lost a race) the write."""
     with connection.cursor() as cursor:
         held = _read(cursor, _SUBMIT_LOCK, assignment_id=assignment_id, worker=worker)
         if held.status == AssignmentStatus.SUBMITTED:
@@ -208,16 +201,13 @@ def _submit_locked(
             raise AlreadySubmitted("This assignment was already submitted with another answer.")
         if held.status in (AssignmentStatus.SKIPPED, AssignmentStatus.RETURNED):
             raise AllocationError(f"You {held.status} this task; it can no longer be submitted.")
+        if held.status == AssignmentStatus.EXPIRED:
+            raise LeaseExpired(
+                "Your time for this task ran out and it was given back, so this answer was not "
+                "saved."
+            )
         cleaned = held.clean(answer)
-        if held.status == AssignmentStatus.EXPIRED and not held.is_gold:
-            cursor.execute(_RETAKE_SLOT_SQL, {"task": held.task_id})
-            retaken = cursor.fetchone() is not None
-            if not retaken:
-                raise LeaseExpired(
-                    "Your time for this task ran out and it was given to another worker, so "
-                    "this answer was not saved."
-                )
-        cursor.execute(_SUBMIT_WRITE_LOCKED, _write_params(assignment_id, held, cleaned, now, key))
+        cursor.execute(_SUBMIT_WRITE_LIVE, _write_params(assignment_id, held, cleaned, now, key))
         found = cursor.fetchone()
         written, project_id = found is not None, found and found[0]
         if not written:  # the row lock makes this unreachable; keep it loud

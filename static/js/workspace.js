@@ -194,7 +194,7 @@
         done += 1;
         doneCount.textContent = String(done);
         clearNotice();
-        if (result.body && result.body.late) showNotice("Saved (after the time limit, but the task was still free).", "ok");
+        if (result.body && result.body.late) showNotice("Saved (after the time limit, before the task was given back).", "ok");
         return loadNext();
       }
       var error = errorOf(result);

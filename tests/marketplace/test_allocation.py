@@ -244,18 +244,34 @@ def _expire(claimed):
     )
 
 
-def test_a_late_answer_is_kept_while_the_slot_is_still_free():
+def test_a_late_answer_after_the_sweeper_released_it_is_refused_even_with_a_free_slot():
+    # The same rule for gold and regular tasks: keeping late regular answers only while a slot
+    # was free (and late gold answers always) told gold apart (docs/security.md).
     project = ProjectFactory()
     task = TaskFactory(project=project)
     worker = WorkerFactory()
     claimed = assignment_claim(worker=worker, project=project)
     _expire(claimed)
     assignments_expire()
-    result = assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="cat")
-    assert result.late
+    with pytest.raises(LeaseExpired, match="ran out"):
+        assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="cat")
     task.refresh_from_db()
-    assert (task.slots_taken, task.answers_count) == (1, 1)
-    assert Assignment.objects.get().answer == "cat"
+    assert (task.slots_taken, task.answers_count) == (0, 0)
+    assert Assignment.objects.get().status == AssignmentStatus.EXPIRED
+
+
+def test_a_late_answer_to_a_gold_task_is_refused_like_any_other():
+    project = ProjectFactory(gold_ratio=1.0)
+    TaskFactory(project=project)
+    gold = TaskFactory(project=project, gold=True)
+    worker = WorkerFactory()
+    claimed = assignment_claim(worker=worker, project=project)
+    assert task_of(claimed) == gold
+    _expire(claimed)
+    assignments_expire()
+    with pytest.raises(LeaseExpired, match="ran out"):
+        assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="cat")
+    assert Assignment.objects.get().answer is None
 
 
 def test_a_late_answer_before_the_sweeper_ran_is_kept():
@@ -275,7 +291,7 @@ def test_a_late_answer_is_refused_when_the_slot_went_to_someone_else():
     _expire(claimed)
     assignments_expire()
     assert task_of(assignment_claim(worker=WorkerFactory(), project=project)) == task
-    with pytest.raises(LeaseExpired, match="given to another worker"):
+    with pytest.raises(LeaseExpired, match="ran out"):
         assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="cat")
     mine = Assignment.objects.get(pk=claimed.assignment_id)
     assert (mine.status, mine.answer) == (AssignmentStatus.EXPIRED, None)

@@ -4,6 +4,7 @@ import pytest
 from django.utils import timezone
 
 from marketplace.models import Assignment, AssignmentStatus, ReviewStatus
+from marketplace.selectors.quality import ACCURACY_WINDOW_ANSWERS
 from marketplace.services.assignments import ProjectNotAvailable, assignment_claim
 from tests.marketplace.factories import ProjectFactory, TaskFactory
 from tests.workers.factories import make_test, take
@@ -183,6 +184,13 @@ def test_gold_accuracy_and_approval_rate_come_from_the_track_record(requester, w
     answered(TaskFactory(project=earlier), "dog", ReviewStatus.REJECTED)
     answered(TaskFactory(project=earlier), "dog", ReviewStatus.REJECTED)
     answered(TaskFactory(project=earlier), "cat", ReviewStatus.APPROVED)  # 1 of 3 = 33 %
+    # Gold accuracy counts only closed windows of answers (docs/security.md): 6 answers so far.
+    assert [r.code for r in unmet_requirements(worker=worker, project=project)] == [
+        "gold_accuracy",
+        "approval_rate",
+    ]
+    for _ in range(ACCURACY_WINDOW_ANSWERS - 6):
+        answered(TaskFactory(project=earlier), "cat")  # pending: not reviewed
     assert [r.code for r in unmet_requirements(worker=worker, project=project)] == ["approval_rate"]
 
 

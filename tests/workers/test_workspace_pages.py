@@ -14,6 +14,7 @@ from marketplace.models import (
     TemplateType,
     WorkerProjectStats,
 )
+from marketplace.selectors.quality import ACCURACY_WINDOW_ANSWERS
 from marketplace.services.assignments import (
     assignment_claim,
     assignment_skip,
@@ -148,37 +149,54 @@ def test_a_project_the_worker_has_finished_leaves_their_feed(worker_client, work
     assert "Two items" not in _feed_html(worker_client)
 
 
-def test_the_feed_counts_only_tasks_this_worker_can_still_get(worker_client, worker, make_user):
+def test_the_feed_counts_the_tasks_this_worker_can_still_get_gold_included(
+    worker_client, worker, make_user
+):
     project = ProjectFactory(overlap_max=1, overlap_min=1)
     TaskFactory.create_batch(4, project=project)
-    TaskFactory(project=project, gold=True)  # gold is never counted as remaining work
+    TaskFactory(project=project, gold=True)  # counted: a claim must not tell gold apart
     other = make_user(Role.WORKER)
     assignment_claim(worker=other, project=project)  # takes the only slot of one task
     claimed = assignment_claim(worker=worker, project=project)
     assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="dog")
-    assert re.search(r'data-testid="remaining">2<', _feed_html(worker_client))
-
-
-def test_accuracy_is_the_share_of_gold_answers_that_matched(worker_client, worker, api_client):
-    project = ProjectFactory(gold_ratio=1.0)
-    TaskFactory.create_batch(5, project=project)
-    for _ in range(4):
-        TaskFactory(project=project, gold=True)  # gold answer "cat"
-    answers = iter(["cat", "cat", "cat", "dog"])
-    while True:
+    assert re.search(r'data-testid="remaining">3<', _feed_html(worker_client))
+    # Gold is served only alongside regular work: with no regular task left, nothing is left.
+    for _ in range(2):
         claimed = assignment_claim(worker=worker, project=project)
-        gold = Assignment.objects.get(pk=claimed.assignment_id).is_gold
-        if not gold:
-            assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="dog")
-            continue
-        assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer=next(answers))
-        if Assignment.objects.filter(worker=worker, is_gold=True).count() == 4:
-            break
-    html = _feed_html(worker_client)
-    assert re.search(r'data-testid="accuracy">75% <small>\(3/4 checks\)', html)
+        assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer="dog")
+    assert 'data-testid="no-work"' in _feed_html(worker_client)
+
+
+def test_accuracy_is_the_share_of_gold_answers_that_matched_over_closed_windows(
+    worker_client, worker, api_client
+):
+    project = ProjectFactory(gold_ratio=1.0)
+    TaskFactory.create_batch(ACCURACY_WINDOW_ANSWERS, project=project)
+    for _ in range(4):
+        TaskFactory(project=project, gold=True)  # gold answer "cat", served first (ratio 1)
+    answers = iter(["cat", "cat", "cat", "dog"] + ["dog"] * ACCURACY_WINDOW_ANSWERS)
     api_client.force_authenticate(worker)
+
+    def answer_one():
+        claimed = assignment_claim(worker=worker, project=project)
+        assignment_submit(worker=worker, assignment_id=claimed.assignment_id, answer=next(answers))
+
+    for _ in range(ACCURACY_WINDOW_ANSWERS - 1):
+        answer_one()
+    # Four checks answered, but the window is not closed: nothing is shown yet.
+    assert re.search(r'data-testid="accuracy">—<', _feed_html(worker_client))
     [entry] = api_client.get(reverse("api:task_feed")).json()
-    assert entry["accuracy"] == {"answered": 4, "correct": 3, "percent": 75}
+    assert entry["accuracy"] is None
+    answer_one()  # the 20th answer closes the window
+    html = _feed_html(worker_client)
+    assert re.search(r'data-testid="accuracy">75% <small>\(3/4 checks;', html)
+    [entry] = api_client.get(reverse("api:task_feed")).json()
+    assert entry["accuracy"] == {
+        "answered": 4,
+        "correct": 3,
+        "percent": 75,
+        "answers_until_update": ACCURACY_WINDOW_ANSWERS,
+    }
 
 
 def test_the_feed_api_gives_what_a_custom_front_end_needs(api_client, worker):

@@ -29,7 +29,12 @@ class FeedProjectSerializer(serializers.Serializer):
 
 class FeedEntrySerializer(serializers.Serializer):
     project = FeedProjectSerializer()
-    tasks_remaining = serializers.IntegerField(help_text="Open tasks this worker has not had.")
+    tasks_remaining = serializers.IntegerField(
+        help_text=(
+            "Open tasks this worker has not had and could be given, gold checks included "
+            "(1001 means more than 1000)."
+        )
+    )
     live_assignment = serializers.IntegerField(
         allow_null=True, help_text="An unexpired assignment of this worker to resume, if any."
     )
@@ -46,9 +51,15 @@ class FeedEntrySerializer(serializers.Serializer):
             "answered": serializers.IntegerField(),
             "correct": serializers.IntegerField(),
             "percent": serializers.IntegerField(),
+            "answers_until_update": serializers.IntegerField(
+                help_text="Answers (of any kind) until the figure is next updated."
+            ),
         },
         allow_null=True,
-        help_text="Gold checks in this project; null before the first one.",
+        help_text=(
+            "Gold checks in this project, counted over closed windows of answers (updated "
+            "every so many answers, not after each); null before a window with a check."
+        ),
     )
 
 
@@ -78,6 +89,7 @@ def _entry(entry: FeedEntry) -> dict:
             "answered": accuracy.answered,
             "correct": accuracy.correct,
             "percent": accuracy.percent,
+            "answers_until_update": accuracy.answers_until_update,
         },
     }
 
@@ -90,8 +102,8 @@ class TaskFeedApi(APIView):
         description=(
             "Active projects with work for this worker (or an assignment to resume), highest "
             "priority first: reward, time limit, tasks remaining for them, their accuracy on "
-            "gold checks there, and the label config to render tasks. Claim with "
-            "`POST /api/v1/assignments/claim/ {project}`."
+            "gold checks there (over closed windows of answers), and the label config to "
+            "render tasks. Claim with `POST /api/v1/assignments/claim/ {project}`."
         ),
         responses=FeedEntrySerializer(many=True),
     )

@@ -6,7 +6,7 @@ templates: the workspace must not let a worker tell gold tasks apart.
 
 from dataclasses import dataclass
 
-from django.db.models import Avg, Count, F, IntegerField, OuterRef, Q, Subquery
+from django.db.models import Avg, IntegerField, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -19,14 +19,17 @@ from marketplace.models import (
     Task,
     WorkerProjectStats,
 )
+from marketplace.selectors.quality import ACCURACY_WINDOW_ANSWERS, gold_windows_for_worker
 
 
 @dataclass(frozen=True)
 class Accuracy:
-    """The worker's gold answers in one project: how many they gave, how many matched."""
+    """The worker's gold answers in one project over closed windows: how many they gave, how
+    many matched, and how many more answers (of any kind) until the figure is next updated."""
 
     answered: int
     correct: int
+    answers_until_update: int = ACCURACY_WINDOW_ANSWERS
 
     @property
     def percent(self) -> int:
@@ -38,7 +41,8 @@ class FeedEntry:
     project: Project
     tasks_remaining: int  # at most REMAINING_CAP + 1, shown as "1000+"
     live_assignment: int | None  # an unexpired assignment the worker can resume
-    accuracy: Accuracy | None  # None until the worker has answered a gold task here
+    # None until a closed window of the worker's answers here holds a gold answer
+    accuracy: Accuracy | None
     # The typical time a task takes here (workers' median times averaged); None before any
     # answer. What a worker weighs against the reward, like MTurk's and Toloka's "~time".
     typical_seconds: int | None = None
@@ -80,43 +84,46 @@ def duration_label(seconds: int) -> str:
 # many the feed says "1000+".
 REMAINING_CAP = 1000
 
-# Regular tasks of the outer project with a free slot that the worker has not had, counted up
-# to REMAINING_CAP + 1 rows (a range of the partial index task_open_by_fill).
+# Tasks of the outer project the worker could still be given, counted up to REMAINING_CAP + 1
+# rows: regular tasks with a free slot and gold tasks alike (a gold task holds no slot, so
+# ``slots_taken`` stays 0 below its overlap), never one the worker has had. Counting gold too is
+# what keeps the count from telling gold apart: every claim lowers it by one, gold or not. Gold
+# is served only while a regular task is left (docs/allocation.md), so without one the count is
+# 0, as the claim would answer.
 _REMAINING_SQL = f"""
-SELECT count(*) FROM (
+SELECT CASE WHEN EXISTS (
+    SELECT 1 FROM {Task._meta.db_table} r
+    WHERE r.project_id = {Project._meta.db_table}.id AND r.status = 'open' AND NOT r.is_gold
+      AND r.slots_taken < r.overlap
+      AND NOT EXISTS (
+          SELECT 1 FROM {Assignment._meta.db_table} ra
+          WHERE ra.task_id = r.id AND ra.worker_id = %s))
+THEN (SELECT count(*) FROM (
     SELECT 1 FROM {Task._meta.db_table} t
-    WHERE t.project_id = {Project._meta.db_table}.id AND t.status = 'open' AND NOT t.is_gold
-      AND t.slots_taken < t.overlap
+    WHERE t.project_id = {Project._meta.db_table}.id AND t.status = 'open'
+      AND (t.is_gold OR t.slots_taken < t.overlap)
       AND NOT EXISTS (
           SELECT 1 FROM {Assignment._meta.db_table} a
           WHERE a.task_id = t.id AND a.worker_id = %s)
-    LIMIT {REMAINING_CAP + 1}) AS open_for_worker
+    LIMIT {REMAINING_CAP + 1}) AS open_for_worker)
+ELSE 0 END
 """
 
 
 def worker_accuracy_by_project(*, worker: User, project_ids=None) -> dict[int, Accuracy]:
-    """Share of the worker's submitted gold answers equal to the task's gold answer, per project.
-
-    Answers and gold answers are both stored normalised by ``marketplace.task_types`` (labels in
-    config order, spans sorted), so JSON equality is the comparison. Boxes and free text count
-    as correct only when exactly equal; the aggregation module judges those more finely.
-    """
-    rows = Assignment.objects.filter(
-        worker_id=worker.pk, is_gold=True, status=AssignmentStatus.SUBMITTED
-    )
-    if project_ids is not None:
-        rows = rows.filter(project_id__in=project_ids)
-    totals = (
-        rows.order_by()
-        .values("project_id")
-        .annotate(
-            answered=Count("id"),
-            correct=Count("id", filter=Q(answer=F("task__gold_answer"))),
-        )
-    )
+    """The worker's gold accuracy per project as the worker may see it: over closed windows of
+    ``ACCURACY_WINDOW_ANSWERS`` answers (marketplace.selectors.quality), so it moves only every
+    so many answers, never because of the one just given. Projects without a gold answer in a
+    closed window are left out."""
+    windows = gold_windows_for_worker(worker_id=worker.pk, project_ids=project_ids)
     return {
-        row["project_id"]: Accuracy(answered=row["answered"], correct=row["correct"])
-        for row in totals
+        project_id: Accuracy(
+            answered=window.gold_answered,
+            correct=window.gold_correct,
+            answers_until_update=window.answers_until_update,
+        )
+        for project_id, window in windows.items()
+        if window.gold_answered
     }
 
 
@@ -125,7 +132,7 @@ def task_feed_for_worker(*, worker: User) -> list[FeedEntry]:
     highest priority first, as allocation serves them."""
     now = timezone.now()
     # Our own table names only; the worker id is a query parameter.
-    remaining = RawSQL(_REMAINING_SQL, [worker.pk], output_field=IntegerField())  # noqa: S611
+    remaining = RawSQL(_REMAINING_SQL, [worker.pk, worker.pk], output_field=IntegerField())  # noqa: S611
     live = Assignment.objects.filter(
         project_id=OuterRef("pk"),
         worker_id=worker.pk,

@@ -1,17 +1,19 @@
 """A worker's track record on the platform, as requirements and dashboards read it.
 
 Gold accuracy counts submitted answers to gold tasks whose answer equals the gold answer (JSON
-equality in the database). Approval rate counts reviewed assignments only; a worker with none
-reviewed has 100 %, as on MTurk, so requesters who want a track record add "approved ≥ n".
+equality in the database), over closed windows of answers only (what the worker may see).
+Approval rate counts reviewed assignments only; a worker with none reviewed has 100 %, as on
+MTurk, so requesters who want a track record add "approved ≥ n".
 """
 
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db.models import Count, F, Q
+from django.db.models import Count, Q
 
 from marketplace.models import Assignment, AssignmentStatus, ReviewStatus
+from marketplace.selectors.quality import gold_windows_for_worker
 from workers.models import SkillLevel
 
 # (level, approved assignments at least, gold accuracy % at least), highest first. Staff edit
@@ -73,15 +75,24 @@ class WorkerStats:
 
 
 def worker_stats(*, worker_id: int, project_ids=None) -> WorkerStats:
-    """One aggregate query over the worker's submitted assignments (index on worker)."""
+    """The worker's track record, as the worker sees it and as requirements check it.
+
+    Answers, approvals and rejections count gold and regular answers alike (one aggregate query
+    over the worker's submitted assignments, index on worker). Gold accuracy is summed over the
+    closed windows of each project (marketplace.selectors.quality.gold_windows_for_worker), so
+    neither these figures nor a requirement on them moves after one answer in a way that tells
+    whether it was gold (docs/security.md, "Gold cannot be told apart")."""
     queryset = Assignment.objects.filter(worker_id=worker_id, status=AssignmentStatus.SUBMITTED)
     if project_ids is not None:
         queryset = queryset.filter(project_id__in=project_ids)
     totals = queryset.aggregate(
-        submitted=Count("id", filter=Q(is_gold=False)),
-        approved=Count("id", filter=Q(is_gold=False, review_status=ReviewStatus.APPROVED)),
-        rejected=Count("id", filter=Q(is_gold=False, review_status=ReviewStatus.REJECTED)),
-        gold_answered=Count("id", filter=Q(is_gold=True)),
-        gold_correct=Count("id", filter=Q(is_gold=True, answer=F("task__gold_answer"))),
+        submitted=Count("id"),
+        approved=Count("id", filter=Q(review_status=ReviewStatus.APPROVED)),
+        rejected=Count("id", filter=Q(review_status=ReviewStatus.REJECTED)),
     )
-    return WorkerStats(**totals)
+    windows = gold_windows_for_worker(worker_id=worker_id, project_ids=project_ids).values()
+    return WorkerStats(
+        **totals,
+        gold_answered=sum(window.gold_answered for window in windows),
+        gold_correct=sum(window.gold_correct for window in windows),
+    )
