@@ -1,13 +1,11 @@
-from django.contrib.auth import authenticate
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.models import User
-from config.api import error_response
+from accounts.tokens import token_expires_at, token_issue, token_revoke
 
 
 class MeSerializer(serializers.ModelSerializer):
@@ -33,29 +31,36 @@ class TokenInputSerializer(serializers.Serializer):
     password = serializers.CharField(trim_whitespace=False)
 
 
+class TokenOutputSerializer(serializers.Serializer):
+    token = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+
+
 class TokenApi(APIView):
-    """Exchange email and password for an API token, for scripts."""
+    """Exchange email and password for an API token, for scripts. Each call issues a new token
+    and revokes the previous one; tokens expire after ``API_TOKEN_TTL_SECONDS``. Failed logins
+    count against the same limits as the login page (429 past them)."""
 
     authentication_classes: list = []
     permission_classes = [AllowAny]
 
-    @extend_schema(
-        request=TokenInputSerializer,
-        responses=inline_serializer("TokenOutput", {"token": serializers.CharField()}),
-    )
+    @extend_schema(request=TokenInputSerializer, responses=TokenOutputSerializer)
     def post(self, request):
         data = TokenInputSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        user = authenticate(
-            request,
-            username=data.validated_data["email"].lower(),
+        token = token_issue(
+            request=request,
+            email=data.validated_data["email"],
             password=data.validated_data["password"],
         )
-        if user is None or not user.is_active:
-            return error_response(
-                "invalid_credentials",
-                "Email or password is wrong.",
-                http_status=status.HTTP_401_UNAUTHORIZED,
-            )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key})
+        body = {"token": token.key, "expires_at": token_expires_at(token)}
+        return Response(TokenOutputSerializer(body).data)
+
+
+class TokenRevokeApi(APIView):
+    """Revoke the caller's API token (a leaked or retired script's)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request):
+        token_revoke(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -23,6 +23,7 @@ Deleting a token directly calls :func:`forget_token`.
 import hashlib
 import time
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import router, transaction
 from rest_framework import exceptions
@@ -49,9 +50,9 @@ _FIELDS = tuple(
 
 
 def _cache_key(key: str) -> str:
-    # Hash the secret: cache keys are visible to anyone who can list Redis. "v2": the values
-    # end with the access-hold reason.
-    return "auth:token:v2:" + hashlib.sha256(key.encode()).hexdigest()
+    # Hash the secret: cache keys are visible to anyone who can list Redis. "v3": the values
+    # end with the access-hold reason and the token's expiry (epoch seconds).
+    return "auth:token:v3:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def forget_token(key: str) -> None:
@@ -117,12 +118,17 @@ class CachedTokenAuthentication(TokenAuthentication):
             if token is None:
                 raise exceptions.AuthenticationFailed("Invalid token.")
             hold = " ".join(access_hold_reasons(user=token.user)) if token.user.is_active else ""
-            fresh = [*(getattr(token.user, field) for field in _FIELDS), hold]
+            expires = token.created.timestamp() + settings.API_TOKEN_TTL_SECONDS
+            fresh = [*(getattr(token.user, field) for field in _FIELDS), hold, expires]
             # add, not set: a tombstone written meanwhile (or still there) stays.
             if values is None and cache.add(cache_key, fresh, CACHE_SECONDS):
                 _remember(cache_key, fresh, time.monotonic())
             values = fresh
-        *fields, hold = values
+        *fields, hold, expires = values
+        if time.time() >= expires:
+            raise exceptions.AuthenticationFailed(
+                "This API token has expired; ask for a new one.", code="token_expired"
+            )
         user = User.from_db(router.db_for_read(User), list(_FIELDS), fields)
         if not user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")

@@ -1,9 +1,14 @@
 """Root URLs: each app owns its routes (``<app>/urls.py`` for pages, ``<app>/api_urls.py`` for
 the API under /api/v1/); this module only includes them."""
 
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+# The admin's own login page has no failed-login limit: staff log in through the site's login
+# page (allauth's limits, email verification), then come back.
+admin.site.login = secure_admin_login(admin.site.login)
 
 api_v1 = [
     # The marketplace first: its claim and submit routes are the hot path, and URL resolution

@@ -141,6 +141,10 @@ ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = None
+# The client address allauth's rate limits count per: as the API's (TRUSTED_PROXY_COUNT).
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("TRUSTED_PROXY_COUNT", 0)
+# API tokens (accounts/tokens.py): each login issues a new one, valid this long.
+API_TOKEN_TTL_SECONDS = env_int("API_TOKEN_TTL_SECONDS", 30 * 24 * 3600)
 ACCOUNT_RATE_LIMITS = {
     # Failed logins per IP and per account; allauth returns HTTP 429 past these.
     "login_failed": "10/m/ip,5/5m/key",
