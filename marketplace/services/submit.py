@@ -40,7 +40,7 @@ JOIN {_task} t ON t.id = a.task_id
 JOIN {_project} p ON p.id = a.project_id
 WHERE a.id = %(id)s AND a.worker_id = %(worker)s
 {{lock}}
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 _SUBMIT_PEEK = _SUBMIT_READ_SQL.format(lock="")
 _SUBMIT_LOCK = _SUBMIT_READ_SQL.format(lock="FOR UPDATE OF a")
 
@@ -49,7 +49,7 @@ _RETAKE_SLOT_SQL = f"""
 UPDATE {_task} SET slots_taken = slots_taken + 1
 WHERE id = %(task)s AND status = 'open' AND slots_taken < overlap
 RETURNING id
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 # Store the answer, count it on the task (closing the task at its overlap) and on a random
 # counter shard of the project (created on first use), in one statement.
@@ -77,7 +77,7 @@ ON CONFLICT (project_id, shard) DO UPDATE SET
     answers = pc.answers + EXCLUDED.answers,
     gold_answers = pc.gold_answers + EXCLUDED.gold_answers
 RETURNING pc.project_id
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 # Under the row lock: a live answer, or a late one whose slot was just taken again.
 _SUBMIT_WRITE_LOCKED = _SUBMIT_WRITE_SQL.format(statuses="'live', 'expired'")
 # Without a lock: only while the assignment is still live, which the UPDATE re-checks on the row.
