@@ -17,33 +17,21 @@ so a 404 above means "not yours", not "the builder made the wrong object".
 
 A route whose URL takes a keyword this module has no builder for fails
 ``test_every_url_keyword_has_a_builder``: a new endpoint gets swept the day it is added, and the
-only work is one line in ``ID_BUILDERS`` (or ``FIXED_KWARGS``).
+only work is one line in ``ID_BUILDERS`` (tests/security/world.py) or ``FIXED_KWARGS``.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver
-from django.utils import timezone
 from rest_framework.test import APIClient
 
-from accounts.models import Role
-from accounts.services import user_create
-from marketplace.models import AssignmentStatus, QualityAction
-from marketplace.services.imports import import_start
-from payments.models import Payout
-from tests.marketplace.factories import AssignmentFactory, ProjectFactory, TaskFactory
-from tests.workers.factories import make_test
-from workers.models import RequirementKind
-from workers.services.qualification_attempts import attempt_start
-from workers.services.requirements import requirement_create
+from tests.security.world import ID_BUILDERS, World, build_world
 
 # --- The URL conf, walked -----------------------------------------------------------------------
 
@@ -107,36 +95,6 @@ ROUTES = _routes()
 # --- What goes into the URL --------------------------------------------------------------------
 
 
-@dataclass
-class World:
-    requester_a: object
-    requester_b: object
-    worker_a: object
-    other_worker: object
-    staff: object
-    project: object
-    assignment: object
-    batch: object
-    qualification: object
-    attempt: object
-    requirement: object
-    quality_action: object
-    payout: object
-
-
-# Each URL keyword that names an object, and the object of organisation A (or of A's worker)
-# that the sweep puts there. A new kind of id gets a line here.
-ID_BUILDERS = {
-    "project_id": lambda world: world.project.pk,
-    "assignment_id": lambda world: world.assignment.pk,
-    "batch_id": lambda world: world.batch.pk,
-    "worker_id": lambda world: world.worker_a.pk,
-    "qualification_id": lambda world: world.qualification.pk,
-    "attempt_id": lambda world: world.attempt.pk,
-    "requirement_id": lambda world: world.requirement.pk,
-    "quality_action_id": lambda world: world.quality_action.pk,
-    "payout_id": lambda world: world.payout.pk,
-}
 # URL keywords that are not object ids: the value each route gets (one of its real actions).
 FIXED_KWARGS = {
     "action": {
@@ -195,65 +153,6 @@ ID_ROUTES = [route for route in ROUTES if route.kwargs and not _missing_kwargs(r
 # --- The world: built once for the module, rolled back after it -------------------------------
 
 
-def _build_world() -> World:
-    def user(role, email, organisation="Org"):
-        return user_create(
-            email=email,
-            password="correct-horse-battery-staple",
-            role=role,
-            organisation_name=organisation,
-        )
-
-    requester_a = user(Role.REQUESTER, "sweep-a@a.example.com", "Org A")
-    requester_b = user(Role.REQUESTER, "sweep-b@b.example.com", "Org B")
-    worker_a = user(Role.WORKER, "sweep-worker-a@example.com")
-    other_worker = user(Role.WORKER, "sweep-other-worker@example.com")
-    staff = user(Role.STAFF, "sweep-staff@example.com")
-
-    project = ProjectFactory(account=requester_a.requester_account)
-    assignment = AssignmentFactory(
-        task=TaskFactory(project=project),
-        worker=worker_a,
-        status=AssignmentStatus.SUBMITTED,
-        answer="cat",
-        submitted_at=timezone.now(),
-        expires_at=timezone.now() + timedelta(minutes=10),
-    )
-    batch = import_start(
-        project=project,
-        uploaded_by=requester_a,
-        upload=SimpleUploadedFile("t.csv", b"text,gold_answer\nx,\ny,zebra\n"),
-        mode="skip_bad_rows",
-    )
-    qualification = make_test(requester_a)
-    requirement = requirement_create(
-        project=project,
-        kind=RequirementKind.QUALIFICATION_AT_LEAST,
-        qualification=qualification,
-        value=50,
-    )
-    attempt = attempt_start(worker=worker_a, qualification=qualification)
-    quality_action = QualityAction.objects.create(
-        project=project, worker=worker_a, rule="fast_answers", action="flag", reason="Too fast."
-    )
-    payout = Payout.objects.create(worker=worker_a, amount_cents=100)
-    return World(
-        requester_a=requester_a,
-        requester_b=requester_b,
-        worker_a=worker_a,
-        other_worker=other_worker,
-        staff=staff,
-        project=project,
-        assignment=assignment,
-        batch=batch,
-        qualification=qualification,
-        attempt=attempt,
-        requirement=requirement,
-        quality_action=quality_action,
-        payout=payout,
-    )
-
-
 @pytest.fixture(scope="module")
 def world(django_db_setup, django_db_blocker, tmp_path_factory):
     """One database setup for the whole sweep, inside a transaction rolled back at the end; each
@@ -265,7 +164,7 @@ def world(django_db_setup, django_db_blocker, tmp_path_factory):
         django_db_blocker.unblock(),
         transaction.atomic(),
     ):
-        yield _build_world()
+        yield build_world()
         transaction.set_rollback(True)
 
 
@@ -300,7 +199,7 @@ def test_every_url_keyword_has_a_builder():
     missing = {route.name: _missing_kwargs(route) for route in ROUTES if _missing_kwargs(route)}
     assert not missing, (
         f"Routes the tenancy sweep cannot fill: {missing}. Add a builder for each id to "
-        "ID_BUILDERS in tests/security/test_tenancy_sweep.py (an object owned by organisation "
+        "ID_BUILDERS in tests/security/world.py (an object owned by organisation "
         "A, or by A's worker), or the value of a non-id keyword to FIXED_KWARGS."
     )
 
