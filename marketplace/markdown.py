@@ -41,4 +41,4 @@ def render_markdown(text: str) -> SafeString:
         link_rel="noopener noreferrer nofollow",
         attribute_filter=_attribute_filter,
     )
-    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
+    return mark_safe(clean)  # noqa: S308  # nosec B308, B703 # sanitised by nh3 just above

@@ -373,7 +373,7 @@ def _insert(postings: Sequence[Posting], entries: list[tuple[str, int, int]]) ->
             FROM unnest(%s::text[], %s::bigint[], %s::bigint[])
                 WITH ORDINALITY AS e(key, account, cents, n)
             JOIN created ON created.idempotency_key = e.key
-            ORDER BY e.n""",
+            ORDER BY e.n""",  # nosec B608 # our table names and constant SQL; values are parameters
             [
                 timezone.now(),
                 [p.kind for p in postings],

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Run the whole test suite on PostgreSQL and Redis: installs what is missing (virtualenv,
 # packages, Debian's chromium and redis-server), starts the services if they are down, then runs
-# ruff, the architecture contracts, the migrations check and pytest. Extra arguments go to pytest.
+# ruff, the architecture contracts, bandit, the docs build, the migrations check and pytest (with
+# the tenancy sweep and the schemathesis run). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/_venv.sh
@@ -39,6 +40,12 @@ echo "== ruff"
 .venv/bin/ruff format --check .
 echo "== architecture (import-linter contracts in .importlinter)"
 .venv/bin/lint-imports --no-cache
+echo "== static analysis (bandit: no medium or high finding in the product code without a reviewed nosec)"
+# Quiet unless it fails: bandit warns on stderr for every line of a multi-line string it skipped.
+bandit_log=$(mktemp)
+.venv/bin/bandit -c pyproject.toml -r accounts payments marketplace workers config -q -ll \
+  >"$bandit_log" 2>&1 || { cat "$bandit_log"; rm -f "$bandit_log"; exit 1; }
+rm -f "$bandit_log"
 echo "== docs"
 # Not --quiet: mkdocs counts only the warnings it logs, so --quiet would let --strict pass them.
 docs_log=$(mktemp)

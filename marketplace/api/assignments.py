@@ -23,6 +23,7 @@ from rest_framework.views import APIView
 from accounts.permissions import IsWorker
 from config.api import error_response
 from marketplace.models import Assignment
+from marketplace.selectors.assignments import assignment_get_for_worker
 from marketplace.services.assignments import (
     assignment_claim,
     assignment_heartbeat,
@@ -36,6 +37,14 @@ MAX_KEY_LENGTH = 64
 
 def _invalid(field: str, message: str) -> Response:
     return error_response("invalid", "The request has invalid fields.", fields={field: [message]})
+
+
+def _invalid_own(request, assignment_id: int, field: str, message: str) -> Response:
+    """Whose assignment it is comes before what is wrong with the body: another worker's id is
+    a 404 whatever was sent (tests/security/test_tenancy_sweep.py calls every route with an
+    empty body). Only on the error path, so a valid submit costs no extra query."""
+    assignment_get_for_worker(worker=request.user, assignment_id=assignment_id)
+    return _invalid(field, message)
 
 
 class _WorkerApi(APIView):
@@ -131,10 +140,11 @@ class AssignmentSubmitApi(_WorkerApi):
     def post(self, request, assignment_id: int):
         body = request.data
         if not isinstance(body, dict) or "answer" not in body:
-            return _invalid("answer", "This field is required.")
+            return _invalid_own(request, assignment_id, "answer", "This field is required.")
         key = body.get("submit_key") or request.headers.get("Idempotency-Key") or ""
         if not isinstance(key, str) or len(key) > MAX_KEY_LENGTH:
-            return _invalid("submit_key", f"At most {MAX_KEY_LENGTH} characters of text.")
+            message = f"At most {MAX_KEY_LENGTH} characters of text."
+            return _invalid_own(request, assignment_id, "submit_key", message)
         result = assignment_submit(
             worker=request.user,
             assignment_id=assignment_id,

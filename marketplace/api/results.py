@@ -69,7 +69,8 @@ class ResultsApi(APIView):
         responses={
             (200, "text/csv"): OpenApiTypes.BINARY,
             (200, "application/x-ndjson"): OpenApiTypes.BINARY,
-            (200, "application/json"): OpenApiTypes.BINARY,
+            # label_studio (a list of tasks) and coco (an object): JSON, not a file blob.
+            (200, "application/json"): OpenApiTypes.ANY,
             (200, "text/plain"): OpenApiTypes.BINARY,
         },
     )

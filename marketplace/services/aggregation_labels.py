@@ -63,14 +63,14 @@ WHERE t.id = v.id AND t.project_id = %(project)s
   AND (t.final_label IS DISTINCT FROM v.label::jsonb
        OR t.confidence IS DISTINCT FROM v.confidence
        OR t.aggregation_method <> %(method)s)
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 # A regular task whose answers were all rejected since the last run has no final label.
 _CLEAR_SQL = f"""
 UPDATE {_task} SET final_label = NULL, confidence = NULL, aggregation_method = ''
 WHERE project_id = %(project)s AND answers_count = 0 AND NOT is_gold
   AND final_label IS NOT NULL
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 
 def labels_store(*, project_id: int, labels: Labels, method: str) -> None:

@@ -84,12 +84,12 @@ def _release_slots(per_task: Counter) -> None:
     ids = sorted(per_task)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT id FROM {_task} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",
+            f"SELECT id FROM {_task} WHERE id = ANY(%s) ORDER BY id FOR UPDATE",  # nosec B608 # our table names and constant SQL; values are parameters
             [ids],
         )
         cursor.execute(
             f"""UPDATE {_task} t SET slots_taken = t.slots_taken - v.n
-            FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE t.id = v.id""",
+            FROM unnest(%s::bigint[], %s::int[]) AS v(id, n) WHERE t.id = v.id""",  # nosec B608 # our table names and constant SQL; values are parameters
             [ids, [per_task[i] for i in ids]],
         )
 
@@ -143,7 +143,7 @@ WHERE status = 'live' AND id IN (
     LIMIT %(limit)s
     FOR UPDATE SKIP LOCKED)
 RETURNING task_id, is_gold
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 
 def assignments_expire(*, now: datetime | None = None, batch_size: int = 1000) -> int:

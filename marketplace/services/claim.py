@@ -64,7 +64,7 @@ SELECT claimed.id, claimed.expires_at, c.data, p.title, p.template_type,
        -- Submits keep synchronous commit: an answer reported saved is on disk.
        set_config('synchronous_commit', 'off', true)
 FROM claimed JOIN candidate c ON c.id = claimed.task_id JOIN {_project} p ON p.id = c.project_id
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 # Regular tasks: an open slot, fullest first (finish items before starting new ones), which is
 # the order of the partial index ``task_open_by_fill``.
@@ -90,7 +90,7 @@ _GOLD_FILTER = f"""t.is_gold AND t.slots_taken = 0
             AND r.slots_taken < r.overlap
             AND NOT EXISTS (
                 SELECT 1 FROM {_assignment} ra
-                WHERE ra.task_id = r.id AND ra.worker_id = %(worker)s))"""
+                WHERE ra.task_id = r.id AND ra.worker_id = %(worker)s))"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 _CLAIM_REGULAR = _CLAIM_SQL.format(gold_filter=_REGULAR_FILTER)
 _CLAIM_GOLD = _CLAIM_SQL.format(gold_filter=_GOLD_FILTER)
@@ -113,7 +113,7 @@ WHERE t.project_id = %(project)s AND t.status = 'open' AND NOT t.is_gold
   AND EXISTS (
       SELECT 1 FROM {_user} u WHERE u.id = %(worker)s AND u.is_active AND u.role = 'worker')
 LIMIT 1
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 CLAIM_BUSY_RETRIES = 20
 CLAIM_BUSY_PAUSE_SECONDS = 0.01
 

@@ -40,13 +40,13 @@ WITH candidate AS (
 UPDATE {_task} t SET status = 'complete', overlap = t.answers_count
 FROM candidate c WHERE t.id = c.id
 RETURNING c.wanted - t.answers_count
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 _COUNT_CLOSED_SQL = f"""
 INSERT INTO {_counter} AS pc (project_id, shard, tasks_completed, answers, gold_answers)
 VALUES (%(project)s, %(shard)s, %(closed)s, 0, 0)
 ON CONFLICT (project_id, shard) DO UPDATE SET tasks_completed = pc.tasks_completed + %(closed)s
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 
 def tasks_close_confident(*, project: Project, labels: Labels) -> tuple[int, int]:

@@ -228,7 +228,7 @@ class CopyWriter:
                     RETURNING is_gold
                 )
                 SELECT count(*), count(*) FILTER (WHERE is_gold) FROM inserted
-                """,
+                """,  # nosec B608 # our table names and constant SQL; values are parameters
                 [self.project.pk, self.batch.pk, self.project.overlap_max],
             )
             inserted, gold = cursor.fetchone()

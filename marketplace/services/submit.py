@@ -40,7 +40,7 @@ JOIN {_task} t ON t.id = a.task_id
 JOIN {_project} p ON p.id = a.project_id
 WHERE a.id = %(id)s AND a.worker_id = %(worker)s
 {{lock}}
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 _SUBMIT_PEEK = _SUBMIT_READ_SQL.format(lock="")
 _SUBMIT_LOCK = _SUBMIT_READ_SQL.format(lock="FOR UPDATE OF a")
 
@@ -70,7 +70,7 @@ ON CONFLICT (project_id, shard) DO UPDATE SET
     answers = pc.answers + EXCLUDED.answers,
     gold_answers = pc.gold_answers + EXCLUDED.gold_answers
 RETURNING pc.project_id
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 # Only while the assignment is live, which the UPDATE re-checks on the row it writes: with or
 # without the row lock, an assignment the sweeper expired is never written.
 _SUBMIT_WRITE_LIVE = _SUBMIT_WRITE_SQL.format(statuses="'live'")

@@ -97,7 +97,7 @@ SELECT a.worker_id,
 FROM {_assignment} a JOIN {_task} t ON t.id = a.task_id
 WHERE a.project_id = %(project)s AND a.status = 'submitted' {{worker_filter}}
 GROUP BY a.worker_id
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 _UPSERT_SQL = f"""
 INSERT INTO {_stats} AS s (project_id, worker_id, answers, gold_answers, gold_correct,
@@ -114,7 +114,7 @@ ON CONFLICT (project_id, worker_id) DO UPDATE SET
     agreement = COALESCE(EXCLUDED.agreement, s.agreement),
     skill = COALESCE(EXCLUDED.skill, s.skill),
     median_duration_ms = EXCLUDED.median_duration_ms, updated_at = EXCLUDED.updated_at
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 
 def _gold_correct_fuzzy(project: Project, kind: str, worker_ids: list[int] | None) -> dict:

@@ -98,6 +98,8 @@ class AttemptAnswerApi(APIView):
         },
     )
     def post(self, request, attempt_id: int):
+        # Whose attempt it is before what is wrong with the body: another's is a 404.
+        selectors.attempt_get_for_worker(worker=request.user, attempt_id=attempt_id)
         serializer = AttemptAnswerInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         question_id = serializer.validated_data["question"]
@@ -130,6 +132,8 @@ class AttemptSubmitApi(APIView):
     def post(self, request, attempt_id: int):
         answers = request.data.get("answers", {}) if isinstance(request.data, dict) else None
         if not isinstance(answers, dict):
+            # Whose attempt it is before what is wrong with the body: another's is a 404.
+            selectors.attempt_get_for_worker(worker=request.user, attempt_id=attempt_id)
             return error_response(
                 "invalid",
                 "The request has invalid fields.",

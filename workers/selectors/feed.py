@@ -107,7 +107,7 @@ THEN (SELECT count(*) FROM (
           WHERE a.task_id = t.id AND a.worker_id = %s)
     LIMIT {REMAINING_CAP + 1}) AS open_for_worker)
 ELSE 0 END
-"""
+"""  # nosec B608 # our table names and constant SQL; values are parameters
 
 
 def worker_accuracy_by_project(*, worker: User, project_ids=None) -> dict[int, Accuracy]:
@@ -132,7 +132,7 @@ def task_feed_for_worker(*, worker: User) -> list[FeedEntry]:
     highest priority first, as allocation serves them."""
     now = timezone.now()
     # Our own table names only; the worker id is a query parameter.
-    remaining = RawSQL(_REMAINING_SQL, [worker.pk, worker.pk], output_field=IntegerField())  # noqa: S611
+    remaining = RawSQL(_REMAINING_SQL, [worker.pk, worker.pk], output_field=IntegerField())  # noqa: S611  # nosec B611 # constant SQL; the worker id is a parameter
     live = Assignment.objects.filter(
         project_id=OuterRef("pk"),
         worker_id=worker.pk,
