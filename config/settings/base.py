@@ -256,6 +256,9 @@ CELERY_TIMEZONE = TIME_ZONE
 # --- Marketplace ------------------------------------------------------------------------------
 # The platform's fee on top of every reward, in basis points (2000 = 20 %).
 PLATFORM_FEE_BASIS_POINTS = env_int("PLATFORM_FEE_BASIS_POINTS", 2000)
+# Requester messages to workers (they send email): per requester an hour, per worker a day.
+WORKER_MESSAGES_PER_HOUR = env_int("WORKER_MESSAGES_PER_HOUR", 30)
+WORKER_MESSAGES_PER_WORKER_PER_DAY = env_int("WORKER_MESSAGES_PER_WORKER_PER_DAY", 3)
 # Bonuses of the last 24 hours, per organisation and per worker (across organisations).
 BONUS_DAILY_CAP_PER_REQUESTER_CENTS = env_int("BONUS_DAILY_CAP_PER_REQUESTER_CENTS", 500_000)
 BONUS_DAILY_CAP_PER_WORKER_CENTS = env_int("BONUS_DAILY_CAP_PER_WORKER_CENTS", 50_000)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from marketplace.models import Assignment, AssignmentStatus
 from tests.marketplace.factories import ProjectFactory, TaskFactory
 from tests.workers.factories import make_test
-from workers.models import QualificationKind, RequirementKind
+from workers.models import AuditLogEntry, QualificationKind, RequirementKind
 from workers.services.qualification_authoring import (
     qualification_question_create,
     qualification_type_create,
@@ -346,3 +346,28 @@ def test_a_training_answers_each_question_with_its_explanation_through_the_api(
     second = attempt["questions"][1]
     page = client.post(take, {"question": second["id"], "answer": "negative"}, follow=True)
     assert "Right." in page.content.decode()  # “Terrible service” is negative
+
+
+def test_requester_messages_stop_at_the_limits_and_staff_are_not_limited(
+    api_client, requester, staff_user, worker, project, settings
+):
+    """Each message is an email: a requester may not flood one worker, nor many."""
+    settings.WORKER_MESSAGES_PER_WORKER_PER_DAY = 2
+    worked_for(worker, project)
+    client = api(api_client, requester)
+    url = reverse("api:workforce_worker_message", args=[worker.pk])
+    body = {"subject": "Hi", "text": "Please read the guide."}
+    codes = [client.post(url, body, format="json").status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+    refused = client.post(url, body, format="json").json()["error"]
+    assert refused["code"] == "message_limit_reached"
+    assert AuditLogEntry.objects.filter(actor=requester, action="message").count() == 2
+
+    staff = api(api_client, staff_user)
+    assert staff.post(url, body, format="json").status_code == 200
+
+    settings.WORKER_MESSAGES_PER_WORKER_PER_DAY = 100
+    settings.WORKER_MESSAGES_PER_HOUR = 3
+    client = api(api_client, requester)
+    assert client.post(url, body, format="json").status_code == 200
+    assert client.post(url, body, format="json").status_code == 429

@@ -4,20 +4,25 @@ Preconditions: the caller has checked that the actor may see the worker (a reque
 has worked for, or tested with, their organisation; see workers.selectors.workforce).
 """
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.authentication import user_tokens_refresh
 from accounts.models import User
 from workers.eligibility import eligibility_invalidate
-from workers.models import AuditAction, RequesterBlock, WorkerSuspension
+from workers.models import AuditAction, AuditLogEntry, RequesterBlock, WorkerSuspension
 from workers.services.audit import audit_record
 from workers.services.errors import InvalidInput, NotAllowed, WorkforceError
 from workers.services.notifications import notification_create, notification_email
 
 MAX_MESSAGE_LENGTH = 5000
+
+
+class MessageLimitReached(WorkforceError):
+    code, http_status = "message_limit_reached", 429
 
 
 def _reason(reason: str) -> str:
@@ -154,8 +159,29 @@ def worker_unsuspend(
 
 
 @transaction.atomic
+def _within_message_limits(*, actor: User, worker: User) -> None:
+    """Messages send email: a requester may send ``WORKER_MESSAGES_PER_HOUR`` an hour in all and
+    ``WORKER_MESSAGES_PER_WORKER_PER_DAY`` a day to one worker (counted from the audit log,
+    where every message is recorded). A soft limit: two requests at the same instant may both
+    pass, which spam does not need to be stopped at the exact message."""
+    now = timezone.now()
+    sent = AuditLogEntry.objects.filter(actor=actor, action=AuditAction.MESSAGE)
+    limits = [
+        (sent.filter(created_at__gte=now - timedelta(hours=1)), settings.WORKER_MESSAGES_PER_HOUR,
+         "an hour"),
+        (sent.filter(worker=worker, created_at__gte=now - timedelta(days=1)),
+         settings.WORKER_MESSAGES_PER_WORKER_PER_DAY, "a day to one worker"),
+    ]  # fmt: skip
+    for messages, limit, period in limits:
+        if messages.count() >= limit:
+            raise MessageLimitReached(
+                f"You can send at most {limit} messages {period}; try again later."
+            )
+
+
 def worker_message(*, actor: User, worker: User, subject: str, text: str) -> None:
-    """An email plus an in-app notification, from a requester or staff."""
+    """An email plus an in-app notification, from a requester (within the message limits) or
+    staff."""
     if not (actor.is_requester or actor.is_staff):
         raise NotAllowed("Only requesters and staff message workers.")
     _require_worker(worker)
@@ -167,6 +193,8 @@ def worker_message(*, actor: User, worker: User, subject: str, text: str) -> Non
             "The message is too long.",
             fields={"text": [f"At most {MAX_MESSAGE_LENGTH} characters."]},
         )
+    if not actor.is_staff:
+        _within_message_limits(actor=actor, worker=worker)
     sender = "Quorum staff" if actor.is_staff else actor.requester_account.name
     subject = subject or f"A message from {sender}"
     notification_create(worker=worker, text=f"Message from {sender}: {subject} — {text}")
