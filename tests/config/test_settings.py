@@ -112,9 +112,13 @@ def test_the_openapi_schema_generates_without_warnings(tmp_path):
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("database_url", [None, "sqlite:///db.sqlite3"], ids=["unset", "sqlite"])
-def test_settings_outside_the_demo_refuse_to_start_without_postgresql(database_url):
-    env = {"DJANGO_SETTINGS_MODULE": "config.settings.local"}
+@pytest.mark.parametrize(
+    ("settings_module", "database_url"),
+    [("config.settings.production", None), ("config.settings.local", "sqlite:///db.sqlite3")],
+    ids=["production-unset", "demo-sqlite"],
+)
+def test_settings_refuse_to_start_without_postgresql(settings_module, database_url):
+    env = {"DJANGO_SETTINGS_MODULE": settings_module}
     if database_url:
         env["DATABASE_URL"] = database_url
     result = run_manage("check", **env)
@@ -138,3 +142,15 @@ def test_servers_and_workers_refuse_to_start_without_a_settings_module(module):
     )
     assert started.returncode != 0
     assert "Set DJANGO_SETTINGS_MODULE" in started.stderr
+
+
+def test_the_demo_settings_default_to_the_embedded_server_and_need_no_database_to_check():
+    """``manage.py`` with no DATABASE_URL (the demo's settings) points at the embedded server's
+    socket in .pgdata/; a command that needs no database works even when it is not running."""
+    from config.embedded_postgres import DEFAULT_DATA_DIR, DEFAULT_DATABASE
+    from config.settings.local import EMBEDDED_DATA_DIR
+
+    assert EMBEDDED_DATA_DIR == DEFAULT_DATA_DIR and DEFAULT_DATABASE == "quorum"
+    result = run_manage("makemigrations", "--check", "--dry-run")
+    assert result.returncode == 0, result.stderr
+    assert "No changes detected" in result.stdout
