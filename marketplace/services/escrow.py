@@ -14,8 +14,11 @@
 - Completing or archiving a project releases what open work (live and pending answers) cannot
   still need back to available funds.
 
-Lock order, after the caller's (project or assignment, then task): the escrow row, then the ledger
-accounts in id order.
+The marketplace's services (projects, imports, reviews) call these directly, holding the row lock
+of what they change and its transaction, and turn ``InsufficientFundsError`` into a clear
+message; every entry is written through ``payments.ledger`` (money flows down the layers). Lock
+order, after the caller's (project or assignment, then task): the escrow row, then the ledger
+accounts in id order. Design: docs/ledger.md.
 """
 
 from collections import defaultdict

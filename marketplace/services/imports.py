@@ -33,7 +33,7 @@ from marketplace.importing import (
     raw_rows,
 )
 from marketplace.models import ImportBatch, ImportMode, ImportStatus, Project, ProjectStatus
-from marketplace.services.funding import InsufficientFundsError, funding_reserve
+from marketplace.services.escrow import InsufficientFundsError, escrow_reserve
 from marketplace.services.import_writers import DuplicatesInFile, duplicate_error, writer_for
 from marketplace.services.projects import project_count_tasks
 
@@ -237,7 +237,7 @@ def _reserve_escrow(project: Project, *, regular_tasks: int) -> None:
     answers that come with the regular ones). Caller holds the project's row lock."""
     live = project.status in (ProjectStatus.ACTIVE, ProjectStatus.PAUSED)
     if live and regular_tasks > 0:
-        funding_reserve(project=project, assignments=regular_tasks * project.overlap_max)
+        escrow_reserve(project=project, regular_assignments=regular_tasks * project.overlap_max)
 
 
 def _finish(batch: ImportBatch, status: str, *, outcome=None, error_message: str = "") -> None:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from accounts.models import RequesterAccount, User
 from config.errors import DomainError
 from marketplace.models import Project, ProjectStatus, Task, TaskStatus
-from marketplace.services.funding import InsufficientFundsError, funding_release, funding_reserve
+from marketplace.services.escrow import InsufficientFundsError, escrow_release, escrow_reserve
 from marketplace.task_types import ValidationProblem, task_type
 
 
@@ -135,7 +135,7 @@ def _apply_overlap(project: Project, old_overlap: int) -> None:
     if project.status != ProjectStatus.DRAFT:
         extra = project.regular_tasks_count * (project.overlap_max - old_overlap)
         try:
-            funding_reserve(project=project, assignments=extra)
+            escrow_reserve(project=project, regular_assignments=extra)
         except InsufficientFundsError as error:
             raise ProjectError(str(error), {"overlap_max": [str(error)]}) from error
     regular.update(overlap=project.overlap_max)
@@ -172,7 +172,9 @@ def tasks_add(*, project: Project, items: Iterable[dict]) -> int:
     gold = sum(task.is_gold for task in tasks)
     if locked.status != ProjectStatus.DRAFT and len(tasks) > gold:
         try:
-            funding_reserve(project=locked, assignments=(len(tasks) - gold) * locked.overlap_max)
+            escrow_reserve(
+                project=locked, regular_assignments=(len(tasks) - gold) * locked.overlap_max
+            )
         except InsufficientFundsError as error:
             raise ProjectError(f"No task was added. {error}") from error
     project_count_tasks(project=locked, added=len(tasks), gold=gold)
@@ -237,7 +239,7 @@ def _transition(project: Project, action: str) -> Project:
     project.status = target
     project.save(update_fields=["status", "updated_at", "published_at"])
     if target in (ProjectStatus.COMPLETED, ProjectStatus.ARCHIVED):
-        funding_release(project=project)  # unspent escrow back to available funds
+        escrow_release(project=project)  # unspent escrow back to available funds
     return project
 
 
@@ -251,8 +253,9 @@ def project_publish(*, project: Project) -> Project:
     if problems:
         raise ProjectError("The project cannot be published yet: " + " ".join(problems))
     try:
-        funding_reserve(
-            project=project, assignments=project.regular_tasks_count * project.overlap_max
+        escrow_reserve(
+            project=project,
+            regular_assignments=project.regular_tasks_count * project.overlap_max,
         )
     except InsufficientFundsError as error:
         raise ProjectError(str(error)) from error

@@ -2,7 +2,7 @@
 and automatically once a project's auto-approval delay has passed.
 
 Approval pays the worker; rejection returns the reward to escrow and re-opens the task's slot so
-another worker answers it. Money moves through ``marketplace.services.funding``, in the same
+another worker answers it. Money moves through ``marketplace.services.escrow``, in the same
 transaction as the review, so a review and its ledger entries commit together.
 Lock order: assignment, then task (as in docs/allocation.md).
 """
@@ -27,7 +27,7 @@ from marketplace.models import (
     Task,
     TaskStatus,
 )
-from marketplace.services.funding import funding_pay, funding_pay_many, funding_refund_rejected
+from marketplace.services.escrow import escrow_pay, escrow_pay_many
 
 # Answers approved in one transaction: big enough that a batch's fixed costs (locks, the ledger
 # insert) vanish per answer, small enough to keep locks short (bench/ledger.py).
@@ -73,7 +73,7 @@ def assignment_approve(
     if assignment.review_status == ReviewStatus.REJECTED:
         raise ReviewError("This answer was rejected; it cannot be approved any more.")
     _mark(assignment, ReviewStatus.APPROVED, "", now or timezone.now())
-    funding_pay(assignment=assignment)
+    escrow_pay(assignment=assignment)
     return assignment
 
 
@@ -98,7 +98,7 @@ def assignment_reject(
         raise ReviewError("This answer was already approved and paid.")
     _mark(assignment, ReviewStatus.REJECTED, reason, now or timezone.now())
     _release_answer(assignment)
-    funding_refund_rejected(assignment=assignment)
+    # Nothing moves: the reward stays in escrow for the answer that replaces this one.
     return assignment
 
 
@@ -183,7 +183,7 @@ def _approve_batch(
         for a in locked
         if a.status == AssignmentStatus.SUBMITTED and a.review_status == ReviewStatus.PENDING
     ]
-    refused = funding_pay_many(project=project, assignments=pending) if pending else {}
+    refused = escrow_pay_many(project=project, assignments=pending) if pending else {}
     paid = [a.pk for a in pending if a.pk not in refused]
     Assignment.objects.filter(pk__in=paid).update(
         review_status=ReviewStatus.APPROVED, reviewed_at=now or timezone.now(), rejection_reason=""

@@ -9,7 +9,7 @@ from django.urls import reverse
 from accounts.models import Role
 from marketplace.services.assignments import assignment_claim
 from marketplace.services.bonuses import BonusError, bonus_grant
-from marketplace.services.funding import InsufficientFundsError
+from marketplace.services.escrow import InsufficientFundsError
 from marketplace.services.projects import project_publish
 from payments import ledger
 from payments.models import Bonus, LedgerTransaction

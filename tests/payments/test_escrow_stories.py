@@ -5,7 +5,7 @@ import pytest
 
 from marketplace.models import ProjectStatus, ReviewStatus
 from marketplace.pricing import estimate_cost
-from marketplace.services.funding import InsufficientFundsError
+from marketplace.services.escrow import InsufficientFundsError
 from marketplace.services.projects import (
     ProjectError,
     project_complete,

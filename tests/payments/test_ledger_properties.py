@@ -29,7 +29,7 @@ from accounts.models import Role
 from marketplace.models import Assignment, AssignmentStatus, ProjectStatus, ReviewStatus
 from marketplace.services.assignments import AllocationError, assignment_claim, assignment_submit
 from marketplace.services.bonuses import BonusError, bonus_grant
-from marketplace.services.funding import InsufficientFundsError
+from marketplace.services.escrow import InsufficientFundsError
 from marketplace.services.projects import (
     ProjectError,
     project_complete,
